@@ -1,0 +1,42 @@
+# Two commands: `make run` (install, migrate, serve) and `make test` (install, whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 7000
+# The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-sqlite test-postgres lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is required (set PYTHON=python3.x)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/moisson db upgrade
+	$(BIN)/moisson serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python scripts/test.py --postgres-url '$(TEST_POSTGRES_URL)'
+
+test-sqlite: install
+	$(BIN)/python -m pytest -n 2 tests
+
+test-postgres: install
+	MOISSON_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -n 2 tests
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

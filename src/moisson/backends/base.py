@@ -1,0 +1,62 @@
+"""The backend contract: declare capabilities, stream remote records, map one record.
+
+A backend does transport and dialect only. It never touches the database, statuses or
+timestamps, and never catches broad exceptions: it raises `SkipItem` / `InvalidItem` for a
+record and `SourceUnavailable` / `SourceInvalid` for the whole source
+(`moisson.domain.exceptions`), and the engine records them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import httpx
+
+from moisson.domain.capabilities import BackendInfo
+from moisson.domain.drafts import DataserviceDraft, DatasetDraft
+from moisson.domain.pages import PageCache
+from moisson.domain.records import RemoteRecord
+from moisson.domain.source_config import SourceConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """What a backend may know of the source it harvests."""
+
+    id: str | None
+    """`None` when previewing a configuration that was never saved."""
+    name: str
+    url: str
+    domain: str
+    backend: str
+
+
+class HarvestContext(Protocol):
+    """Everything a backend receives from the engine for one run."""
+
+    source: SourceView
+    config: SourceConfig
+    http: httpx.Client
+    """Already SSRF-guarded, with timeouts, retries, size cap and User-Agent set."""
+    log: logging.Logger
+    """Lines logged here while a record is mapped end up in that item's `logs`."""
+    pages: PageCache
+    preview: bool
+    licenses: Any
+    """The licence table (`moisson.mapping.licenses.LicenseTable`) used for guessing."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    info: ClassVar[BackendInfo]
+
+    def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
+        """Yield the remote records page by page, never holding the whole catalog."""
+        ...
+
+    def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft | DataserviceDraft:
+        """Turn one record into a draft. Pure apart from logging through `ctx.log`."""
+        ...

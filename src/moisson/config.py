@@ -1,0 +1,120 @@
+"""Typed settings, read once from `MOISSON_*` environment variables (and a `.env` file).
+
+Nested groups use a double underscore: `MOISSON_HARVEST__PREVIEW_MAX_ITEMS=10`,
+`MOISSON_HTTP__READ_TIMEOUT=60`. Nothing below the edge (CLI, API app, task) reads the
+environment: they receive a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    PRODUCTION = "production"
+
+
+class HttpSettings(BaseModel):
+    """Outbound requests to remote catalogs."""
+
+    connect_timeout: float = 10.0
+    """Seconds to establish a connection."""
+    read_timeout: float = 60.0
+    """Seconds to wait for each chunk of a response."""
+    max_response_bytes: int = 200 * 1024 * 1024
+    """A response larger than this is cut and fails (a catalog page that never ends)."""
+    max_retries: int = 3
+    """Retries on connect errors, 429 and 5xx, with exponential backoff."""
+    backoff_base: float = 1.0
+    """First backoff delay in seconds; doubles at each retry."""
+    max_retry_after: float = 120.0
+    """A longer `Retry-After` than this fails the request instead of sleeping."""
+    per_host_concurrency: int = 4
+    """At most this many requests in flight to one remote host, across a process."""
+    user_agent: str = "Moisson/{version} (+https://github.com/moisson; {backend})"
+    """`{version}` and `{backend}` are filled in."""
+
+
+class HarvestSettings(BaseModel):
+    backends: list[str] = Field(
+        default_factory=lambda: ["dcat", "csw-dcat", "csw-iso-19139", "ckan", "dkan", "maaf"]
+    )
+    """Enabled backends, as glob patterns (udata `HARVESTER_BACKENDS`)."""
+    enable_manual_run: bool = True
+    """If false, only sysadmins may call the run endpoint (udata `HARVEST_ENABLE_MANUAL_RUN`)."""
+    preview_max_items: int = 20
+    preview_time_budget: float = 60.0
+    """Seconds a preview may spend before it stops gathering and answers with what it has."""
+    max_items: int | None = None
+    """Item cap for real runs; `None` means no cap."""
+    default_schedule: str = "0 0 * * *"
+    """Cron set on a source when it is accepted."""
+    jobs_retention_days: int = 365
+    autoarchive_grace_days: int = 7
+    autoarchive_max_ratio: float = 0.5
+    """Never archive more than this share of a source's live objects in one job."""
+    job_stale_after: float = 600.0
+    """Seconds without a heartbeat after which a running job is declared dead."""
+    heartbeat_interval: float = 15.0
+    worker_threads: int = 2
+    """Jobs run at once by the in-process worker."""
+    licenses_file: Path | None = None
+    """A JSON licence list replacing the shipped data.gouv.fr one."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MOISSON_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///./var/moisson.db"
+    """SQLAlchemy URL. PostgreSQL: `postgresql+psycopg://user@host/db`."""
+    broker_url: str = ""
+    """Empty: jobs run in the in-process worker. `redis://...` or `amqp://...`: Celery."""
+    outbound_allow_networks: Annotated[
+        list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
+    ] = Field(default_factory=list)
+    """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
+    secret_key: str = "dev-insecure-secret-key"
+    """Signs admin session cookies. Must be changed in production."""
+    public_url: str = "http://127.0.0.1:7000"
+    """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+
+    @field_validator("outbound_allow_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_default_secret_in_production(cls, value: str, info: object) -> str:
+        data = getattr(info, "data", {})
+        if data.get("environment") == Environment.PRODUCTION and value.startswith("dev-"):
+            raise ValueError("MOISSON_SECRET_KEY must be set to a real secret in production")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure domain types shared by every layer: no SQLAlchemy, FastAPI, Celery or httpx here."""

@@ -1,0 +1,1 @@
+"""Pure functions from wire formats to drafts: no I/O, no database, no settings."""

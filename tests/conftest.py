@@ -1,0 +1,106 @@
+"""Shared fixtures: settings, a database per test session, a rolled-back session per test.
+
+The database is SQLite by default. Set `MOISSON_TEST_DATABASE_URL` to a PostgreSQL URL
+(`postgresql+psycopg://postgres@127.0.0.1/test`) to run the same suite on PostgreSQL: each
+xdist worker then gets a database of its own, created fresh.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.config import Settings
+from moisson.storage.base import Base
+from moisson.storage.session import make_engine
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED_FIXTURES = SHARED / "fixtures"
+SPEC_DIR = SHARED / "spec"
+LOCAL_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not SHARED_FIXTURES.is_dir():
+        raise pytest.UsageError(f"the shared fixtures are missing (expected {SHARED_FIXTURES})")
+
+
+def _test_database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    base = os.environ.get("MOISSON_TEST_DATABASE_URL", "")
+    if not base:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'moisson.db'}"
+    url = make_url(base)
+    name = f"moisson_test_{worker_id}".replace("-", "_")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    return _test_database_url(tmp_path_factory, worker_id)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(Settings(database_url=database_url))
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for one test; tests may copy it with `settings.model_copy(update=...)`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="testing",
+        database_url=database_url,
+        public_url="http://moisson.test",
+    )
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[object]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: object) -> sessionmaker[Session]:
+    """Sessions joined to the test's outer transaction: their commits become savepoints,
+    and everything is rolled back when the test ends."""
+    return sessionmaker(
+        bind=connection,  # type: ignore[arg-type]
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def committed_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Real commits, visible to other threads and processes; every table is emptied after.
+    For tests of the background worker, the scheduler and Celery."""
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
