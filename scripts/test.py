@@ -37,9 +37,10 @@ def main() -> None:
 
     run([python, "-m", "ruff", "check", "src", "tests", "bench", "scripts"])
     require_postgres(args.postgres_url)
-    run([python, "-m", "pytest", "-n", "2", "tests", *args.pytest_args])
     env = {**os.environ, "MOISSON_TEST_DATABASE_URL": args.postgres_url}
-    run([python, "-m", "pytest", "-n", "2", "-m", "not sqlite_only", "tests", *args.pytest_args], env)
+    pytest = [python, "-m", "pytest", "-n", "2", "tests", *args.pytest_args]
+    run(pytest)
+    run([*pytest, "-m", "not sqlite_only"], env)
 
 
 if __name__ == "__main__":

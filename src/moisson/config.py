@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
     ] = Field(default_factory=list)
     """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
-    secret_key: str = "dev-insecure-secret-key"
+    secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
     """Signs admin session cookies. Must be changed in production."""
     public_url: str = "http://127.0.0.1:7000"
     """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""

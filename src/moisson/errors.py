@@ -1,12 +1,12 @@
 """Errors raised by services, carrying the HTTP status the API answers with.
 
-    MoissonError (500)
-    ├── InvalidInput (400)      a field or a request is wrong; `field` names it
-    ├── Unauthorized (401)      no identity, or a bad API key
-    ├── Forbidden (403)         the caller may not do this
-    ├── NotFound (404)
-    ├── Conflict (409)          e.g. a job of this source is already running
-    └── Redirect (308)          a renamed source's old slug; `location` is the new URL path
+MoissonError (500)
+├── InvalidInput (400)      a field or a request is wrong; `field` names it
+├── Unauthorized (401)      no identity, or a bad API key
+├── Forbidden (403)         the caller may not do this
+├── NotFound (404)
+├── Conflict (409)          e.g. a job of this source is already running
+└── Redirect (308)          a renamed source's old slug; `location` is the new URL path
 """
 
 from __future__ import annotations

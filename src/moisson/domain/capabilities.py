@@ -6,7 +6,7 @@ validation of a source's `config` (behaviour spec 2.9 and 4.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID

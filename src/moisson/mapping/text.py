@@ -13,8 +13,21 @@ TAG_MAX_LENGTH = 96
 
 # Letters NFKD does not decompose into ASCII.
 _TRANSLITERATIONS = str.maketrans(
-    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d",
-     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "ð": "d"}
+    {
+        "œ": "oe",
+        "Œ": "OE",
+        "æ": "ae",
+        "Æ": "AE",
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "ð": "d",
+    }
 )
 _APOSTROPHES = re.compile(r"['’‘`]")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")

@@ -129,9 +129,7 @@ class HarvestSource(IdMixin, Base):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
     organization: Mapped[Organization | None] = relationship(lazy="raise")
-    validation_by: Mapped[User | None] = relationship(
-        foreign_keys=[validation_by_id], lazy="raise"
-    )
+    validation_by: Mapped[User | None] = relationship(foreign_keys=[validation_by_id], lazy="raise")
 
 
 class SourceSlugHistory(Base):

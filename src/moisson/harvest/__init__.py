@@ -1,0 +1,1 @@
+"""The harvest engine: orchestration only, whatever the backend."""
