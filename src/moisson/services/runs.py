@@ -1,0 +1,49 @@
+"""Starting harvest jobs: one active job per source, handed to a job runner."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moisson.domain.enums import JobStatus
+from moisson.errors import Conflict
+from moisson.storage.models import HarvestJob, HarvestSource
+
+#: Statuses of a job that is waiting for or held by a worker.
+ACTIVE_STATUSES = (
+    JobStatus.PENDING,
+    JobStatus.INITIALIZING,
+    JobStatus.INITIALIZED,
+    JobStatus.PROCESSING,
+)
+
+
+class JobRunner(Protocol):
+    """Runs jobs outside the request: the in-process worker or Celery."""
+
+    def submit(self, job_id: str) -> None:
+        """Queue the job; called after the transaction creating it has committed."""
+        ...
+
+
+def active_job(session: Session, source_id: str) -> HarvestJob | None:
+    return session.scalars(
+        select(HarvestJob)
+        .where(HarvestJob.source_id == source_id, HarvestJob.status.in_(ACTIVE_STATUSES))
+        .limit(1)
+    ).first()
+
+
+def create_pending_job(session: Session, source: HarvestSource) -> HarvestJob:
+    """A `pending` job for `source`, or `Conflict` if one is already waiting or running."""
+    running = active_job(session, source.id)
+    if running is not None:
+        raise Conflict(
+            f"A harvest of source {source.name!r} is already {running.status} (job {running.id})"
+        )
+    job = HarvestJob(source_id=source.id, status=JobStatus.PENDING)
+    session.add(job)
+    session.flush()
+    return job
