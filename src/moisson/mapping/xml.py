@@ -23,8 +23,7 @@ _PROLOG_SCAN = 64 * 1024
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
 _ENTITY_NAME = re.compile(rb"<!ENTITY\s+(?:%\s+)?([^\s\"']+)")
 _ENTITIES_REFUSED = (
-    "XML documents declaring entities are refused (possible XXE or entity expansion "
-    "attack): {}"
+    "XML documents declaring entities are refused (possible XXE or entity expansion attack): {}"
 )
 
 

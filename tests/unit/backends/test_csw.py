@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import LOCAL_FIXTURES
 
 from moisson.backends.csw import (
     CSW,
@@ -13,7 +14,6 @@ from moisson.backends.csw import (
     exception_message,
 )
 from moisson.mapping.xml import parse_xml
-from tests.conftest import LOCAL_FIXTURES
 
 
 def page(start: int, records: int, next_record: int | None, matched: int | None = 10) -> CswPage:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from lxml import etree
+from tests.conftest import SHARED_FIXTURES
 
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ContactRole, Frequency, ResourceType
@@ -14,7 +15,6 @@ from moisson.domain.exceptions import InvalidItem, SkipItem
 from moisson.mapping.iso19139 import dataset_from_iso, file_identifier
 from moisson.mapping.licenses import License, LicenseTable
 from moisson.mapping.xml import parse_xml
-from tests.conftest import SHARED_FIXTURES
 
 CSW = "{http://www.opengis.net/cat/csw/2.0.2}"
 NOW = datetime(2026, 2, 1)
@@ -53,11 +53,7 @@ def map_file(name: str, licenses: LicenseTable, **kwargs: object) -> list[Datase
 
 @pytest.fixture(scope="module")
 def geonetwork(licenses: LicenseTable) -> dict[str, DatasetDraft]:
-    drafts = [
-        d
-        for n in (1, 3, 5)
-        for d in map_file(f"geonetwork-iso19139-page-{n}.xml", licenses)
-    ]
+    drafts = [d for n in (1, 3, 5) for d in map_file(f"geonetwork-iso19139-page-{n}.xml", licenses)]
     return {d.harvest.dct_identifier or "": d for d in drafts}
 
 
@@ -66,7 +62,8 @@ class TestGeonetworkPages:
         assert len(geonetwork) == 6
 
     def test_file_identifiers(self) -> None:
-        ids = [file_identifier(r) for n in (1, 3, 5) for r in records(f"geonetwork-iso19139-page-{n}.xml")]
+        pages = [f"geonetwork-iso19139-page-{n}.xml" for n in (1, 3, 5)]
+        ids = [file_identifier(r) for page in pages for r in records(page)]
         assert ids == [
             "fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44",
             "fr-120066022-ldd-777b1c6b-36a7-4650-befa-e4be638cd694",
@@ -334,7 +331,9 @@ MINIMAL = """
       <gmd:role><gmd:CI_RoleCode codeListValue="author"/></gmd:role>
     </gmd:CI_ResponsibleParty></gmd:pointOfContact>
     <gmd:pointOfContact><gmd:CI_ResponsibleParty>
-      <gmd:organisationName><gco:CharacterString>No mail</gco:CharacterString></gmd:organisationName>
+      <gmd:organisationName>
+        <gco:CharacterString>No mail</gco:CharacterString>
+      </gmd:organisationName>
       <gmd:role><gmd:CI_RoleCode codeListValue="pointOfContact"/></gmd:role>
     </gmd:CI_ResponsibleParty></gmd:pointOfContact>
     <gmd:resourceMaintenance><gmd:MD_MaintenanceInformation>
@@ -343,8 +342,12 @@ MINIMAL = """
       </gmd:maintenanceAndUpdateFrequency>
     </gmd:MD_MaintenanceInformation></gmd:resourceMaintenance>
     <gmd:resourceConstraints><gmd:MD_LegalConstraints>
-      <gmd:accessConstraints><gmd:MD_RestrictionCode codeListValue="otherRestrictions"/></gmd:accessConstraints>
-      <gmd:otherConstraints><gmx:Anchor xlink:href="http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/INSPIRE_Directive_Article13_1e">IPR</gmx:Anchor></gmd:otherConstraints>
+      <gmd:accessConstraints>
+        <gmd:MD_RestrictionCode codeListValue="otherRestrictions"/>
+      </gmd:accessConstraints>
+      <gmd:otherConstraints>
+        <gmx:Anchor xlink:href="{access}">IPR</gmx:Anchor>
+      </gmd:otherConstraints>
     </gmd:MD_LegalConstraints></gmd:resourceConstraints>
     <gmd:extent><gmd:EX_Extent><gmd:temporalElement><gmd:EX_TemporalExtent><gmd:extent>
       <gml:TimeInstant xmlns:gml="http://www.opengis.net/gml"><gml:timePosition>2020-05-04</gml:timePosition></gml:TimeInstant>
@@ -365,7 +368,11 @@ MINIMAL = """
 
 
 def minimal(level: str = "dataset", frequency: str = "continual") -> etree._Element:
-    return parse_xml(MINIMAL.format(level=level, frequency=frequency))
+    access = (
+        "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/"
+        "INSPIRE_Directive_Article13_1e"
+    )
+    return parse_xml(MINIMAL.format(level=level, frequency=frequency, access=access))
 
 
 class TestMinimalRecord:

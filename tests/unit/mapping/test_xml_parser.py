@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import LOCAL_FIXTURES
 
 from moisson.mapping.xml import XmlError, local_name, parse_xml, xpath_first, xpath_strings
-from tests.conftest import LOCAL_FIXTURES
 
 CSW_FIXTURES = LOCAL_FIXTURES / "csw"
 
