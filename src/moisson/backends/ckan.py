@@ -36,6 +36,8 @@ from moisson.mapping.ckan import dataset_from_ckan, remote_url_from_ckan, site_r
 
 PAGE_SIZE = 1000
 """Rows asked per `package_search` page: CKAN's default `ckan.search.rows_max`."""
+PREVIEW_PAGE_SIZE = 50
+"""Rows asked per page when previewing (the engine stops after `preview_max_items`)."""
 SHOW_CONCURRENCY = 4
 """`package_show` requests in flight at once on the fallback path."""
 SEARCH_SORT = "metadata_created asc, id asc"
@@ -75,6 +77,13 @@ class CkanApi:
         """The `result` of an action, or `CkanActionError` with the remote's message."""
         url = self.action_url(action)
         response = self.http.get(url, params=params or {}, headers=self.headers)
+        if 300 <= response.status_code < 400:
+            # The run's client does not follow redirects (spec 1.2); say where it pointed.
+            location = response.headers.get("location", "?")
+            raise CkanActionError(
+                f"Redirect ({response.status_code}) not allowed: {response.url} -> {location}",
+                status=response.status_code,
+            )
         body, envelope_error = _read_envelope(response)
         if response.status_code >= 400:
             reason = response.reason_phrase or "Error"
@@ -130,7 +139,9 @@ class CkanOffsetPaginator:
 
     Break rules, checked after every page:
     1. `start` reached the `count` of the latest page: done. The count is re-read on every
-       page, because datasets created or deleted during the walk move the end.
+       page, because datasets created or deleted during the walk move the end; a count
+       that changes, even a lot, is followed rather than treated as an error (rules 2 and
+       3 already stop a walk that cannot progress).
     2. The page is empty: done, even if the count promised more (a count that lies must
        not loop forever).
     3. The page holds only datasets already seen: the server ignores `start`. Fail
@@ -243,7 +254,9 @@ class CkanBackend:
             yield from self._gather_by_list(api, ctx)
             return
         filters = ctx.config.filters
-        paginator = CkanOffsetPaginator(rows=self.page_size)
+        # A preview maps a handful of datasets: no need to download a thousand.
+        rows = min(self.page_size, PREVIEW_PAGE_SIZE) if ctx.preview else self.page_size
+        paginator = CkanOffsetPaginator(rows=rows)
         fq = filters_to_fq(filters)
         while paginator.has_next:
             params: dict[str, str | int] = {**paginator.params(), "sort": SEARCH_SORT}

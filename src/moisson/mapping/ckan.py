@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -489,7 +489,7 @@ def dataset_from_ckan(
         resources=tuple(
             draft
             for res in pkg.resources
-            if (draft := resource_from_ckan(res, now=now, log=log)) is not None
+            if (draft := resource_from_ckan(res, site_url=site_url, now=now, log=log)) is not None
         ),
         extras=extras.values,
         harvest=HarvestMeta(
@@ -512,7 +512,7 @@ def _not_in_future(value: datetime | None, now: datetime) -> datetime | None:
 
 
 def resource_from_ckan(
-    res: CkanResource, *, now: datetime, log: logging.Logger
+    res: CkanResource, *, site_url: str, now: datetime, log: logging.Logger
 ) -> ResourceDraft | None:
     """One resource, or `None` for a deleted resource or one without a URL (logged)."""
     if _deleted(res.state):
@@ -520,11 +520,8 @@ def resource_from_ckan(
     if not res.url:
         log.warning("Resource %s has no URL and is not harvested", res.id or res.name or "?")
         return None
-    url = res.url if "://" in res.url else f"http://{res.url}"
-    created = _not_in_future(res.created, now)
-    modified = _not_in_future(res.last_modified, now)
     return ResourceDraft(
-        url=url,
+        url=resource_url(res.url, site_url),
         title=res.name or "",
         description=sanitize_description(res.description),
         format=res.format.lower() if res.format else None,
@@ -532,10 +529,24 @@ def resource_from_ckan(
         filesize=res.size,
         checksum=checksum_from_hash(res.hash),
         type=_RESOURCE_TYPES.get((res.resource_type or "").lower(), ResourceType.MAIN),
-        created_at=created,
-        last_modified=modified,
-        harvest=ResourceHarvestMeta(remote_id=res.id, issued_at=created, modified_at=modified),
+        created_at=_not_in_future(res.created, now),
+        last_modified=_not_in_future(res.last_modified, now),
+        harvest=ResourceHarvestMeta(
+            remote_id=res.id,
+            issued_at=_not_in_future(res.created, now),
+            modified_at=_not_in_future(res.last_modified, now),
+        ),
     )
+
+
+def resource_url(url: str, site_url: str) -> str:
+    """An absolute resource URL: a path is on the CKAN site (uploads of some CKAN-alikes),
+    a bare host gets `http://` as udata gives it (spec 6.3)."""
+    if "://" in url:
+        return url
+    if url.startswith("/"):
+        return urljoin(site_root(site_url), url.lstrip("/"))
+    return f"http://{url}"
 
 
 class CkanExtras(BaseModel):

@@ -28,6 +28,7 @@ class Canned:
     status: int = 200
     body: bytes | str | dict[str, Any] | list[Any] = b""
     content_type: str = "application/json"
+    location: str | None = None
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -119,6 +120,8 @@ class CkanReplayServer:
         handler.send_response(answer.status)
         handler.send_header("Content-Type", answer.content_type)
         handler.send_header("Content-Length", str(len(payload)))
+        if answer.location:
+            handler.send_header("Location", answer.location)
         handler.end_headers()
         handler.wfile.write(payload)
 

@@ -104,6 +104,24 @@ class TestSearchPath:
         assert query == {"rows": "1000", "start": "0", "sort": "metadata_created asc, id asc"}
         assert headers["Authorization"] == "secret-key"
 
+    def test_preview_asks_small_pages(self, client: httpx.Client) -> None:
+        with CkanReplayServer(generated(120)) as server:
+            ctx = make_context(CkanBackend.info, server.url, client, preview=True)
+            records = gather(CkanBackend(), ctx)
+        assert len(records) == 120
+        assert [q["rows"] for _, q, _ in server.requests] == ["50", "50", "50"]
+
+    def test_redirect_is_reported(self, client: httpx.Client) -> None:
+        moved = Canned(301, b"", "text/plain", location="https://elsewhere.example.org/")
+        with (
+            CkanReplayServer(canned={"package_search": moved, "package_list": moved}) as server,
+            pytest.raises(
+                SourceInvalid,
+                match=r"Redirect \(301\) not allowed: .*package_list -> https://elsewhere",
+            ),
+        ):
+            gather(CkanBackend(), context(server, client))
+
     def test_site_under_a_path(self, client: httpx.Client) -> None:
         with CkanReplayServer(demo_packages(), prefix="/portal") as server:
             records = gather(CkanBackend(), context(server, client))

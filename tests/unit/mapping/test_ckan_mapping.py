@@ -455,3 +455,20 @@ def test_mapping_does_not_modify_its_input() -> None:
     before = copy.deepcopy(package)
     build(package)
     assert package == before
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.org/f.csv", "https://x.org/f.csv"),
+        ("x.org/f.csv", "http://x.org/f.csv"),
+        (
+            "/dataset/d/resource/r/download/f.csv",
+            "http://localhost:5000/dataset/d/resource/r/download/f.csv",
+        ),
+    ],
+)
+def test_resource_url(url: str, expected: str) -> None:
+    package = load("minimal.json")
+    package["resources"][0]["url"] = url
+    assert build(package).resources[0].url == expected
