@@ -85,7 +85,8 @@ def _fetch_record(http: httpx.Client, url: str) -> RemoteRecord:
 
     A 4xx on the descriptor fails that item alone (the listing links a file that is not
     there); 5xx and transport errors propagate and fail the job, as a partial crawl must not
-    archive the datasets it missed.
+    archive the datasets it missed. A `.cle` that cannot be fetched is noted in the payload
+    (map() logs it) and the resource goes without checksum.
     """
     response = http.get(url)
     if response.is_client_error:
@@ -102,7 +103,12 @@ def _fetch_record(http: httpx.Client, url: str) -> RemoteRecord:
     checksums: dict[str, str] = {}
     errors: dict[str, str] = {}
     for cle_url in cle_urls:
-        cle = http.get(cle_url)
+        # A checksum is a bonus: a dead `.cle` link must not cost the dataset, nor the job.
+        try:
+            cle = http.get(cle_url)
+        except httpx.HTTPError as exc:
+            errors[cle_url] = f"{type(exc).__name__}: {exc}"
+            continue
         if cle.is_success:
             checksums[cle_url] = cle.text
         else:

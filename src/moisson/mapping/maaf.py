@@ -115,9 +115,9 @@ class _RefuseResolver(etree.Resolver):
 
 # Private hardened parser: to be replaced by the shared factory of `moisson.mapping.xml` when
 # it lands. No DTD loading, no entity expansion, no network, no huge trees; any DOCTYPE is
-# refused after parsing (see `parse_descriptor`). `encoding="utf-8"` because payloads reach
-# us as text, re-encoded as UTF-8 whatever their declaration says.
-def _make_parser() -> etree.XMLParser:
+# refused after parsing (see `parse_descriptor`). `encoding` overrides what the document
+# declares: text payloads are re-encoded as UTF-8 whatever their declaration says.
+def _make_parser(encoding: str | None = None) -> etree.XMLParser:
     parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -126,7 +126,7 @@ def _make_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_comments=True,
         remove_pis=True,
-        encoding="utf-8",
+        encoding=encoding,
     )
     parser.resolvers.add(_RefuseResolver())
     return parser
@@ -136,22 +136,26 @@ def _make_parser() -> etree.XMLParser:
 _local = threading.local()
 
 
-def _parser() -> etree.XMLParser:
-    if not hasattr(_local, "parser"):
-        _local.parser = _make_parser()
-    return _local.parser  # type: ignore[no-any-return]
+def _parser(*, utf8: bool) -> etree.XMLParser:
+    name = "utf8_parser" if utf8 else "parser"
+    if not hasattr(_local, name):
+        setattr(_local, name, _make_parser("utf-8" if utf8 else None))
+    return getattr(_local, name)  # type: ignore[no-any-return]
 
 
 def parse_descriptor(text: str | bytes) -> etree._Element:
     """Parse a descriptor with the hardened parser and return its root element.
 
+    Bytes are decoded as their XML declaration says; text is taken as it is.
+
     Raises `InvalidItem` when it is not well-formed XML or declares a DTD: a DOCTYPE is
     refused outright (entities are the XXE and billion-laughs vectors), and the message never
     quotes the document, so nothing an entity points at can leak into the job.
     """
+    is_text = isinstance(text, str)
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _parser(utf8=is_text))
     except etree.XMLSyntaxError as exc:
         raise InvalidItem(f"The descriptor is not well-formed XML: {exc.msg}") from None
     if root is None:
@@ -429,7 +433,7 @@ def _pair_checksums(rows: list[_Row]) -> dict[int, str]:
     `.cle` of different names still pairs them: that is the only case where udata's rule
     (the first `.cle` for every CSV) is right.
     """
-    cles = [row.url for row in rows if row.is_checksum and row.url]
+    cles = [row.url for row in rows if row.is_checksum and _is_absolute_http_url(row.url)]
     data = [(i, r.url, r.format) for i, r in enumerate(rows) if not r.is_checksum and r.url]
     by_stem = {_url_stem(url): url for url in cles}
     pairs = {i: by_stem[_url_stem(url)] for i, url, _ in data if _url_stem(url) in by_stem}
