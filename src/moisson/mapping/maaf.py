@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from posixpath import splitext
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -140,7 +140,8 @@ def _parser(*, utf8: bool) -> etree.XMLParser:
     name = "utf8_parser" if utf8 else "parser"
     if not hasattr(_local, name):
         setattr(_local, name, _make_parser("utf-8" if utf8 else None))
-    return getattr(_local, name)  # type: ignore[no-any-return]
+    parser: etree.XMLParser = getattr(_local, name)
+    return parser
 
 
 def parse_descriptor(text: str | bytes) -> etree._Element:
@@ -182,7 +183,8 @@ def _schema() -> etree.XMLSchema:
     if not hasattr(_local, "schema"):
         xsd = resources.files("moisson").joinpath("data/maaf.xsd").read_bytes()
         _local.schema = etree.XMLSchema(etree.fromstring(xsd, _make_parser()))
-    return _local.schema  # type: ignore[no-any-return]
+    schema: etree.XMLSchema = _local.schema
+    return schema
 
 
 def xsd_problems(root: etree._Element) -> list[str]:
@@ -466,12 +468,11 @@ def resources_from_maaf(
         if not _is_absolute_http_url(row.url):
             log.warning("Resource %r skipped: %r is not an absolute http(s) URL", row.name, row.url)
             continue
-        url: str = row.url  # type: ignore[assignment]
         cle_url = pairs.get(index)
         drafts.append(
             ResourceDraft(
-                url=url,
-                title=row.name or _file_name(url),
+                url=row.url,
+                title=row.name or _file_name(row.url),
                 description=_resource_description(row.description),
                 format=row.format,
                 checksum=_checksum(cle_url, checksums, log) if cle_url else None,
@@ -516,7 +517,8 @@ def _last_modified(row: _Row, now: datetime, log: logging.Logger) -> datetime | 
 
 
 def _local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    name: str = etree.QName(element).localname
+    return name
 
 
 def _children(parent: etree._Element, name: str) -> Iterator[etree._Element]:
@@ -543,7 +545,7 @@ def _collapse(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
-def _is_absolute_http_url(url: str | None) -> bool:
+def _is_absolute_http_url(url: str | None) -> TypeGuard[str]:
     if not url:
         return False
     parts = urlsplit(url)
@@ -556,7 +558,8 @@ def _url_stem(url: str) -> str:
 
 
 def _file_name(url: str) -> str:
-    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]) or url
+    name: str = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    return name or url
 
 
 def _parse_datetime(text: str) -> datetime | None:
