@@ -49,7 +49,10 @@ def listing_links(html: str, page_url: str) -> list[str]:
     """Absolute URLs of every `<a href>` of a listing page, fragments dropped, in order."""
     if not html.strip():
         return []
-    root = etree.fromstring(html, etree.HTMLParser(no_network=True, remove_comments=True))
+    # As UTF-8 bytes with the encoding forced: lxml refuses text that carries an XML
+    # declaration (XHTML listings), and the text is already decoded anyway.
+    parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True)
+    root = etree.fromstring(html.encode("utf-8"), parser)
     if root is None:
         return []
     links = []

@@ -52,9 +52,9 @@ _R = TypeVar("_R")
 
 @register
 class MaafBackend:
-    info: ClassVar[BackendInfo] = BackendInfo(id="maaf", label="MAAF", verify_tls=False)
     # udata turns TLS verification off for MAAF (spec 1.2): the ministry's server used a
     # certificate of the French state's own authority (IGC/A), absent from common CA bundles.
+    info: ClassVar[BackendInfo] = BackendInfo(id="maaf", label="MAAF", verify_tls=False)
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         crawler = DirectoryCrawler(ctx.http, ctx.source.url, log=ctx.log)

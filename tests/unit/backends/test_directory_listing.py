@@ -46,6 +46,14 @@ class TestListingLinks:
 
         assert listing_links(page, ROOT) == [f"{ROOT}ALIM/", f"{ROOT}b.xml"]
 
+    def test_xhtml_listings_with_an_xml_declaration(self) -> None:
+        page = (
+            '<?xml version="1.0" encoding="iso-8859-1"?>\n<!DOCTYPE html>'
+            '<html><body><a href="Forêt/">Forêt/</a></body></html>'
+        )
+
+        assert listing_links(page, ROOT) == [f"{ROOT}Forêt/"]
+
     @pytest.mark.parametrize("page", ["", "   ", "<html></html>", "not html at all"])
     def test_pages_without_links(self, page: str) -> None:
         assert listing_links(page, ROOT) == []
