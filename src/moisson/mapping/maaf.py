@@ -45,6 +45,7 @@ from moisson.domain.enums import ChecksumType, Frequency
 from moisson.domain.exceptions import InvalidItem
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
+from moisson.mapping.xml import XmlError, parse_xml
 
 _log = logging.getLogger(__name__)
 
@@ -106,44 +107,6 @@ _FALSE = frozenset({"0", "false"})
 # --- parsing ------------------------------------------------------------------------------
 
 
-class _RefuseResolver(etree.Resolver):
-    """Refuses every external resource (DTD, entity, XInclude) the parser might ask for."""
-
-    def resolve(self, system_url: str, public_id: str, context: object) -> Any:
-        raise etree.XMLSyntaxError("external resources are refused", 0, 0, 0)
-
-
-# Private hardened parser: to be replaced by the shared factory of `moisson.mapping.xml` when
-# it lands. No DTD loading, no entity expansion, no network, no huge trees; any DOCTYPE is
-# refused after parsing (see `parse_descriptor`). `encoding` overrides what the document
-# declares: text payloads are re-encoded as UTF-8 whatever their declaration says.
-def _make_parser(encoding: str | None = None) -> etree.XMLParser:
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        encoding=encoding,
-    )
-    parser.resolvers.add(_RefuseResolver())
-    return parser
-
-
-# lxml parsers and schema validators keep per-call state (error logs): one per thread.
-_local = threading.local()
-
-
-def _parser(*, utf8: bool) -> etree.XMLParser:
-    name = "utf8_parser" if utf8 else "parser"
-    if not hasattr(_local, name):
-        setattr(_local, name, _make_parser("utf-8" if utf8 else None))
-    parser: etree.XMLParser = getattr(_local, name)
-    return parser
-
-
 def parse_descriptor(text: str | bytes) -> etree._Element:
     """Parse a descriptor with the hardened parser and return its root element.
 
@@ -153,14 +116,10 @@ def parse_descriptor(text: str | bytes) -> etree._Element:
     refused outright (entities are the XXE and billion-laughs vectors), and the message never
     quotes the document, so nothing an entity points at can leak into the job.
     """
-    is_text = isinstance(text, str)
-    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        root = etree.fromstring(data, _parser(utf8=is_text))
-    except etree.XMLSyntaxError as exc:
-        raise InvalidItem(f"The descriptor is not well-formed XML: {exc.msg}") from None
-    if root is None:
-        raise InvalidItem("The descriptor is empty")
+        root = parse_xml(text)
+    except XmlError as exc:
+        raise InvalidItem(f"The descriptor cannot be read: {exc}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise InvalidItem(
@@ -179,10 +138,14 @@ def descriptor_id(root: etree._Element) -> str | None:
 # --- XSD ----------------------------------------------------------------------------------
 
 
+# lxml schema validators keep per-call state (their error log): one per thread.
+_local = threading.local()
+
+
 def _schema() -> etree.XMLSchema:
     if not hasattr(_local, "schema"):
         xsd = resources.files("moisson").joinpath("data/maaf.xsd").read_bytes()
-        _local.schema = etree.XMLSchema(etree.fromstring(xsd, _make_parser()))
+        _local.schema = etree.XMLSchema(parse_xml(xsd))
     schema: etree.XMLSchema = _local.schema
     return schema
 

@@ -100,11 +100,11 @@ class TestParse:
         assert from_text.findtext("metadata/title") == "Forêt"
 
     def test_malformed_xml_fails_with_the_parser_reason(self) -> None:
-        with pytest.raises(InvalidItem, match=r"^The descriptor is not well-formed XML: .+"):
+        with pytest.raises(InvalidItem, match=r"^The descriptor cannot be read: Invalid XML: .+"):
             parse_descriptor("<ETALAB><metadata></ETALAB>")
 
     def test_an_empty_document_fails(self) -> None:
-        with pytest.raises(InvalidItem, match="not well-formed"):
+        with pytest.raises(InvalidItem, match="Document is empty"):
             parse_descriptor(b"")
 
     @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ class TestParse:
         ],
     )
     def test_any_doctype_is_refused(self, doctype: str) -> None:
-        with pytest.raises(InvalidItem, match=r"declares a DTD"):
+        with pytest.raises(InvalidItem, match=r"declar(es a DTD|ing entities are refused)"):
             parse_descriptor(f"{doctype}<ETALAB/>")
 
     def test_entities_are_never_expanded(self, tmp_path) -> None:
