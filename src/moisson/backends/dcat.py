@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 from urllib.parse import urljoin
 
 import httpx
@@ -105,7 +106,7 @@ class _PendingService:
 
 @register
 class DcatBackend:
-    info = BackendInfo(id="dcat", label="DCAT")
+    info: ClassVar[BackendInfo] = BackendInfo(id="dcat", label="DCAT")
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         paginator = HydraPaginator(ctx.source.url)
@@ -124,8 +125,8 @@ class DcatBackend:
                 response.raise_for_status()
                 digest = content_hash(response.content)
             if cached is not None and cached.digest == digest:
-                for remote_id, kind in cached.records:
-                    record = _unchanged_record(remote_id, kind, page_number, url)
+                for cached_id, kind in cached.records:
+                    record = _unchanged_record(cached_id, kind, page_number, url)
                     if kind == ItemKind.DATASERVICE:
                         replayed_services.append(record)
                     else:

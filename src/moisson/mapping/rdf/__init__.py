@@ -23,7 +23,7 @@ from lxml import etree
 
 from moisson.mapping.rdf.graph import Node, RdfGraph, Term
 from moisson.mapping.rdf.jsonld import UnknownRemoteContext, inline_remote_contexts
-from moisson.mapping.rdf.namespaces import DCAT, DCT, RDF
+from moisson.mapping.rdf.namespaces import DCAT, DCT
 
 __all__ = [
     "RdfFormatError",
@@ -224,7 +224,3 @@ def _is_reference_only(graph: RdfGraph, node: Node) -> bool:
         return False
     incoming = graph.incoming(node)
     return len(incoming) == 1 and incoming[0][1] in (DCAT.servesDataset, DCT.hasPart)
-
-
-def types_of(graph: RdfGraph, node: Term) -> list[Term]:
-    return graph.objects(node, RDF.type)

@@ -68,8 +68,8 @@ def contact_from_rdf(
     graph: RdfGraph, agent: Term, role: ContactRole, language: str | None = None
 ) -> ContactPointDraft | None:
     if isinstance(agent, Literal):
-        name = agent.value.strip()
-        return ContactPointDraft(name=name, role=role) if name else None
+        text = agent.value.strip()
+        return ContactPointDraft(name=text, role=role) if text else None
     readers = (_vcard, _foaf) if role == ContactRole.CONTACT else (_foaf, _vcard)
     for reader in readers:
         name, email, form = reader(graph, agent, language)

@@ -20,6 +20,7 @@ from moisson.mapping.rdf.graph import Node, RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCAT, DCT
 from moisson.mapping.rdf.options import RdfOptions
 from moisson.mapping.rdf.profiles import description_from_rdf, remote_url_from_rdf
+from moisson.mapping.rdf.rights import guess_license
 from moisson.mapping.rdf.tags import keywords_from_rdf, themes_from_rdf
 from moisson.mapping.text import normalize_tags
 
@@ -61,7 +62,7 @@ def dataservice_from_rdf(graph: RdfGraph, node: Term, options: RdfOptions) -> Da
             contact_points_from_rdf(graph, node, language=options.language, log=options.log)
         )
         or None,
-        license=options.licenses.guess(*licenses) if licenses else None,
+        license=guess_license(options.licenses, tuple(licenses)),
         tags=normalize_tags(
             keywords_from_rdf(graph, node, options.log)
             + themes_from_rdf(graph, node, options.language, hvd=options.hvd)

@@ -16,7 +16,7 @@ from moisson.mapping.rdf.accessors import (
     unique_values,
     url_value,
 )
-from moisson.mapping.rdf.graph import Node, RdfGraph, Term
+from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import (
     DCAT,
     DCT,
@@ -181,7 +181,3 @@ def _integer(value: Any) -> int | None:
         return int(float(value)) if isinstance(value, str) else int(value)
     except (TypeError, ValueError, OverflowError):
         return None
-
-
-def is_distribution_node(graph: RdfGraph, node: Node) -> bool:
-    return graph.has_type(node, DCAT.Distribution)

@@ -32,7 +32,7 @@ class RdfGraph:
     __slots__ = ("_in", "_out", "_size")
 
     def __init__(self, triples: Iterable[Triple] = ()) -> None:
-        self._out: dict[Node, dict[NamedNode, list[Term]]] = {}
+        self._out: dict[Term, dict[NamedNode, list[Term]]] = {}
         self._in: dict[Term, list[tuple[Node, NamedNode]]] = {}
         self._size = 0
         for s, p, o in triples:
@@ -61,14 +61,14 @@ class RdfGraph:
 
     def objects(self, s: Term, p: NamedNode) -> list[Term]:
         """Objects of (s, p) in document order (a shared list: do not mutate)."""
-        return self._out.get(s, _EMPTY).get(p) or []  # type: ignore[call-overload]
+        return self._out.get(s, _EMPTY).get(p) or []
 
     def value(self, s: Term, p: NamedNode) -> Term | None:
         objects = self.objects(s, p)
         return objects[0] if objects else None
 
     def predicate_objects(self, s: Term) -> dict[NamedNode, list[Term]]:
-        return self._out.get(s, _EMPTY)  # type: ignore[call-overload]
+        return self._out.get(s, _EMPTY)
 
     def incoming(self, o: Term) -> list[tuple[Node, NamedNode]]:
         """(subject, predicate) pairs pointing at `o`."""
@@ -83,10 +83,7 @@ class RdfGraph:
     def has_type(self, node: Term, rdf_type: NamedNode) -> bool:
         return rdf_type in self.objects(node, _RDF_TYPE)
 
-    def subjects_iter(self) -> Iterator[Node]:
-        return iter(self._out)
-
-    def triples(self) -> Iterator[Triple]:
+    def triples(self) -> Iterator[tuple[Term, NamedNode, Term]]:
         for s, by_predicate in self._out.items():
             for p, objects in by_predicate.items():
                 for o in objects:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 from moisson.domain.drafts import ResourceDraft
 from moisson.mapping.licenses import LicenseTable
@@ -53,7 +54,25 @@ def license_from_rdf(
     candidates = [*dataset_licenses, *dataset_rights]
     for resource in resources:
         candidates.extend(resource.extras.get("dcat", {}).get("license", ()))
-    return licenses.guess(*candidates)
+    return guess_license(licenses, tuple(candidates))
+
+
+# Guessing runs fuzzy string distances over the whole table; the same few licence texts
+# repeat across every dataset of a catalog, so results are remembered per table.
+_GUESSES: WeakKeyDictionary[LicenseTable, dict[tuple[str, ...], str | None]] = WeakKeyDictionary()
+_MAX_REMEMBERED = 4096
+
+
+def guess_license(licenses: LicenseTable, candidates: tuple[str, ...]) -> str | None:
+    """`licenses.guess(*candidates)`, memoised per licence table."""
+    if not candidates:
+        return None
+    remembered = _GUESSES.setdefault(licenses, {})
+    if candidates not in remembered:
+        if len(remembered) >= _MAX_REMEMBERED:
+            remembered.clear()
+        remembered[candidates] = licenses.guess(*candidates)
+    return remembered[candidates]
 
 
 def inspire_restriction(texts: Sequence[str]) -> str | None:
