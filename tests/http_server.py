@@ -76,7 +76,7 @@ class LoopbackServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _serve(self) -> None:
@@ -125,9 +125,9 @@ class LoopbackServer:
                 except OSError:  # the client hung up, as expected
                     return
 
-            do_GET = _serve  # noqa: N815 (http.server's naming)
-            do_POST = _serve  # noqa: N815
-            do_HEAD = _serve  # noqa: N815
+            do_GET = _serve
+            do_POST = _serve
+            do_HEAD = _serve
 
         return Handler
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
+from tests.http_server import Reply, loopback_server
 
 from moisson.config import Settings
 from moisson.http import BlockedAddress, RedirectNotAllowed, ResponseTooLarge, build_client
-from tests.http_server import Reply, loopback_server
 
 LOOPBACK = [ipaddress.IPv4Network("127.0.0.1/32")]
 
@@ -104,9 +104,7 @@ class TestRedirects:
                 client.get(server.url("/old"))
             assert str(info.value) == f"Redirect (302) not allowed: {server.url('/old')} -> /new"
 
-    def test_a_followed_redirect_to_a_private_address_is_refused(
-        self, settings: Settings
-    ) -> None:
+    def test_a_followed_redirect_to_a_private_address_is_refused(self, settings: Settings) -> None:
         routes = {"/go": Reply(status=302, headers={"Location": "http://10.1.2.3/internal"})}
         with loopback_server(routes) as server:
             client = build_client(tuned(settings), backend_id="dcat", follow_redirects=True)
