@@ -169,8 +169,11 @@ class FakePagedBackend(FakeBackend):
                     remote.payload,
                     remote.content_hash,
                     url=remote.url,
+                    failure=remote.failure,
                     page=key,
                 )
+        if self.gather_error is not None:
+            raise self.gather_error
 
     def _spec(self, remote_id: str | None) -> FakeRecord | None:
         for records in self.pages.values():
@@ -180,11 +183,14 @@ class FakePagedBackend(FakeBackend):
         return None
 
 
-def fake_paged_backend(pages: Mapping[str, list[FakeRecord]]) -> type[FakePagedBackend]:
+def fake_paged_backend(
+    pages: Mapping[str, list[FakeRecord]], *, gather_error: Exception | None = None
+) -> type[FakePagedBackend]:
+    """A paged catalog; `gather_error` is raised after the last page."""
     return type(
         "ScriptedFakePagedBackend",
         (FakePagedBackend,),
-        {"pages": dict(pages), "calls": []},
+        {"pages": dict(pages), "calls": [], "gather_error": gather_error},
     )
 
 

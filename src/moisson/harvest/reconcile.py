@@ -103,6 +103,8 @@ def new_object(
         organization_id=source.organization_id,
         owner_id=None if source.organization_id else source.owner_id,
     )
+    if isinstance(obj, Dataset):
+        obj.resources = []  # loaded (empty), so an autoflush cannot make it lazy="raise"
     session.add(obj)
     return obj
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from moisson.storage.base import new_id
 from moisson.storage.models import (
     ContactPoint,
     Dataservice,
@@ -146,6 +147,7 @@ def contact_point(
     found = session.scalars(stmt.limit(1)).first()
     if found is None:
         found = ContactPoint(
+            id=new_id(),
             name=name,
             email=email,
             contact_form=contact_form,
@@ -154,7 +156,6 @@ def contact_point(
             owner_id=owner_id,
         )
         session.add(found)
-        session.flush([found])
     return found
 
 
