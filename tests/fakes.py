@@ -66,7 +66,10 @@ class FakeRecord:
 
     def to_remote(self) -> RemoteRecord:
         draft = self.build_draft()
-        payload = {"type": type(draft).__name__, "draft": draft.model_dump(mode="json", by_alias=True)}
+        payload = {
+            "type": type(draft).__name__,
+            "draft": draft.model_dump(mode="json", by_alias=True),
+        }
         return RemoteRecord(
             remote_id=self.remote_id,
             kind=self.kind,
@@ -149,9 +152,7 @@ class FakePagedBackend(FakeBackend):
             next_key = keys[position + 1] if position + 1 < len(keys) else None
             if cached is not None and cached.digest == digest:
                 for remote_id, kind in cached.records:
-                    yield RemoteRecord(
-                        remote_id, kind, None, "", unchanged=True, page=key
-                    )
+                    yield RemoteRecord(remote_id, kind, None, "", unchanged=True, page=key)
                 continue
             ctx.pages.put(
                 CachedPage(
@@ -228,4 +229,3 @@ def catalog_transport(
 def catalog_client(routes: Mapping[str, Route | Sequence[Route]], **kwargs: Any) -> httpx.Client:
     """An `httpx.Client` over `catalog_transport(routes)` (for `HarvestContext.http`)."""
     return httpx.Client(transport=catalog_transport(routes, **kwargs))
-

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.fakes import FakeBackend, FakeRecord, catalog_transport, fake_backend
 
 from moisson.config import Settings
 from moisson.harvest.engine import run_job
@@ -25,7 +26,6 @@ from moisson.storage.models import (
     Organization,
     User,
 )
-from tests.fakes import FakeBackend, FakeRecord, catalog_transport, fake_backend
 
 
 def make_org(db: Session, name: str = "Org") -> Organization:
@@ -89,9 +89,7 @@ Runner = Callable[..., Run]
 
 
 @pytest.fixture
-def harvest(
-    db: Session, session_factory: sessionmaker[Session], settings: Settings
-) -> Runner:
+def harvest(db: Session, session_factory: sessionmaker[Session], settings: Settings) -> Runner:
     """`harvest(source, backend_cls_or_records, settings=...)` runs one real job to its end."""
 
     def run(
@@ -115,7 +113,9 @@ def load_run(db: Session, job_id: str) -> Run:
     job = db.get(HarvestJob, job_id)
     assert job is not None
     items = list(
-        db.scalars(select(HarvestItem).where(HarvestItem.job_id == job_id).order_by(HarvestItem.seq))
+        db.scalars(
+            select(HarvestItem).where(HarvestItem.job_id == job_id).order_by(HarvestItem.seq)
+        )
     )
     errors = list(
         db.scalars(

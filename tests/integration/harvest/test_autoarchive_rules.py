@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from tests.fakes import FakeRecord, fake_backend
+from tests.integration.harvest.conftest import Runner, make_source
 
 from moisson.config import Settings
 from moisson.domain.enums import ItemKind
@@ -13,8 +15,6 @@ from moisson.domain.exceptions import SourceUnavailable
 from moisson.harvest.autoarchive import grace_cutoff
 from moisson.storage.base import utcnow
 from moisson.storage.models import Dataservice, Dataset, HarvestRecord, HarvestSource
-from tests.fakes import FakeRecord, fake_backend
-from tests.integration.harvest.conftest import Runner, make_source
 
 KEEP = [FakeRecord("k1"), FakeRecord("k2"), FakeRecord("k3")]
 
@@ -119,7 +119,11 @@ class TestGraceRule:
 
         run = harvest(
             source,
-            [*KEEP, FakeRecord("f", title="x", map_error=InvalidItem("bad")), FakeRecord("s", skip="no")],
+            [
+                *KEEP,
+                FakeRecord("f", title="x", map_error=InvalidItem("bad")),
+                FakeRecord("s", skip="no"),
+            ],
         )
         assert run.job.items_archived == 0
 
@@ -142,7 +146,9 @@ class TestGuards:
         source = make_source(db)
         harvest(source, [*KEEP, FakeRecord("old")])
         age(db, source, "old")
-        run = harvest(source, fake_backend(KEEP, gather_error=SourceUnavailable("down"), gather_error_after=3))
+        run = harvest(
+            source, fake_backend(KEEP, gather_error=SourceUnavailable("down"), gather_error_after=3)
+        )
         assert run.job.status == "failed"
         assert run.job.items_archived == 0
         assert dataset(db, "old").archived_at is None

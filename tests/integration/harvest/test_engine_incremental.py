@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.fakes import FakeRecord, fake_backend, fake_paged_backend
+from tests.integration.harvest.conftest import Runner, make_source
 
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SourceUnavailable
 from moisson.storage.models import Dataset, HarvestPage, HarvestRecord
-from tests.fakes import FakeRecord, fake_backend, fake_paged_backend
-from tests.integration.harvest.conftest import Runner, make_source
 
 
 def versions(db: Session) -> dict[str, int]:
@@ -112,13 +112,11 @@ class TestPageCache:
         assert run.job.items_archived == 0
         after = versions(db)
         assert (after["a"], after["b"]) == (before["a"], before["b"])
-        assert all(
-            d.archived_at is None for d in db.scalars(select(Dataset))
-        ), "records of a cached page count as seen"
+        assert all(d.archived_at is None for d in db.scalars(select(Dataset))), (
+            "records of a cached page count as seen"
+        )
 
-    def test_a_page_with_a_failed_record_is_not_cached(
-        self, db: Session, harvest: Runner
-    ) -> None:
+    def test_a_page_with_a_failed_record_is_not_cached(self, db: Session, harvest: Runner) -> None:
         source = make_source(db)
         pages = {
             "p1": [FakeRecord("a", page="p1")],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from tests.fakes import FakeRecord
+from tests.integration.harvest.conftest import Runner, count, make_org, make_source, make_user
 
 from moisson.domain.drafts import (
     ContactPointDraft,
@@ -13,8 +15,6 @@ from moisson.domain.drafts import (
 )
 from moisson.domain.enums import Frequency, ItemKind
 from moisson.storage.models import ContactPoint, Dataservice, Dataset
-from tests.fakes import FakeRecord
-from tests.integration.harvest.conftest import Runner, count, make_org, make_source, make_user
 
 URI = "https://data.example.org/datasets/42"
 
@@ -80,7 +80,9 @@ class TestOwnership:
     ) -> None:
         mine, theirs = make_org(db, "Mine"), make_org(db, "Theirs")
         harvest(make_source(db, url="https://one.test/", organization=theirs), [FakeRecord(URI)])
-        run = harvest(make_source(db, url="https://two.test/", organization=mine), [FakeRecord(URI)])
+        run = harvest(
+            make_source(db, url="https://two.test/", organization=mine), [FakeRecord(URI)]
+        )
         assert run.job.status == "done-errors"
         assert run.item_errors(db, run.items[0]) == [
             f'Item has another owner: organization "Theirs" ({theirs.id})'
@@ -173,13 +175,13 @@ class TestApplying:
         assert all(d.contact_point_ids == [points[0].id] for d in datasets)
 
     def test_slugs_are_unique(self, db: Session, harvest: Runner) -> None:
-        run = harvest(make_source(db), [FakeRecord("1", title="Same"), FakeRecord("2", title="Same")])
+        run = harvest(
+            make_source(db), [FakeRecord("1", title="Same"), FakeRecord("2", title="Same")]
+        )
         assert run.statuses == ["done", "done"]
         assert sorted(db.scalars(select(Dataset.slug))) == ["same", "same-1"]
 
-    def test_a_dataservice_links_the_datasets_it_serves(
-        self, db: Session, harvest: Runner
-    ) -> None:
+    def test_a_dataservice_links_the_datasets_it_serves(self, db: Session, harvest: Runner) -> None:
         catalog = [
             FakeRecord("https://remote.test/ds/1"),
             FakeRecord("ds-2"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.fakes import FakeRecord, fake_backend
+from tests.integration.harvest.conftest import Runner, count, make_org, make_source
 
 from moisson.config import Settings
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SourceInvalid, SourceUnavailable
 from moisson.storage.models import Dataservice, Dataset, HarvestLogRow
-from tests.fakes import FakeRecord, fake_backend
-from tests.integration.harvest.conftest import Runner, count, make_org, make_source
 
 
 def records(*ids: str) -> list[FakeRecord]:
@@ -29,7 +29,8 @@ class TestStatuses:
         assert run.errors == []
         assert (run.job.items_total, run.job.items_done, run.job.items_datasets) == (3, 3, 3)
         assert run.job.items_started == 0
-        assert run.job.started is not None and run.job.ended is not None
+        assert run.job.started is not None
+        assert run.job.ended is not None
         datasets = db.scalars(select(Dataset).order_by(Dataset.harvest_remote_id)).all()
         assert [d.harvest_remote_id for d in datasets] == ["fake-1", "fake-2", "fake-3"]
         for dataset, item in zip(datasets, run.items, strict=True):
@@ -71,7 +72,11 @@ class TestStatuses:
         ]
 
     def test_skipped_records_do_not_make_done_errors(self, db: Session, harvest: Runner) -> None:
-        catalog = [FakeRecord("a"), FakeRecord("b", skip="Dataset b has no record"), FakeRecord(None)]
+        catalog = [
+            FakeRecord("a"),
+            FakeRecord("b", skip="Dataset b has no record"),
+            FakeRecord(None),
+        ]
         run = harvest(make_source(db), catalog)
         assert run.job.status == "done"
         assert run.statuses == ["done", "skipped", "skipped"]
@@ -111,7 +116,7 @@ class TestStatuses:
         assert len(run.errors) == 1
         assert "Connection refused" in run.errors[0].message
         assert "https://remote.test/catalog?page=1" in run.errors[0].message
-        assert run.errors[0].details and "Traceback" in run.errors[0].details
+        assert "Traceback" in (run.errors[0].details or "")
 
     def test_an_invalid_source_error_has_no_traceback(self, db: Session, harvest: Runner) -> None:
         error = SourceInvalid('Unsupported mime type "text/html"')
@@ -123,7 +128,10 @@ class TestStatuses:
     def test_a_source_error_in_map_fails_the_item_and_the_job(
         self, db: Session, harvest: Runner
     ) -> None:
-        catalog = [FakeRecord("a", map_error=SourceUnavailable("Remote API is down")), FakeRecord("b")]
+        catalog = [
+            FakeRecord("a", map_error=SourceUnavailable("Remote API is down")),
+            FakeRecord("b"),
+        ]
         run = harvest(make_source(db), catalog)
         assert run.job.status == "failed"
         assert run.statuses == ["failed"]
@@ -156,7 +164,16 @@ class TestDuplicates:
         ]
         run = harvest(make_source(db), catalog)
         assert run.job.status == "done-errors"
-        assert run.statuses == ["done", "done", "done", "failed", "failed", "done", "done", "failed"]
+        assert run.statuses == [
+            "done",
+            "done",
+            "done",
+            "failed",
+            "failed",
+            "done",
+            "done",
+            "failed",
+        ]
         assert run.item_errors(db, run.items[3]) == ["Identifier '3' already exists"]
         assert run.item_errors(db, run.items[7]) == ["Identifier 's2' already exists"]
         assert (count(db, Dataset), count(db, Dataservice)) == (3, 2)

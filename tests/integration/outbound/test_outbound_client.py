@@ -72,9 +72,11 @@ class TestSsrfGuard:
             assert server.requests == []
 
     def test_allowed_networks_open_the_guard(self, settings: Settings) -> None:
-        with loopback_server({"/": Reply(body=b"hello")}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                response = client.get(server.url("/"))
+        with (
+            loopback_server({"/": Reply(body=b"hello")}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            response = client.get(server.url("/"))
             assert response.text == "hello"
             assert server.requests[0].headers["User-Agent"].endswith("dcat)")
 
@@ -137,54 +139,68 @@ class TestTimeoutsAndRetries:
 
     def test_5xx_then_success_is_retried_with_backoff(self, settings: Settings) -> None:
         replies = [Reply(status=503), Reply(status=502), Reply(body=b"ok")]
-        with loopback_server({"/": replies}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                response = client.get(server.url("/"))
+        with (
+            loopback_server({"/": replies}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            response = client.get(server.url("/"))
             assert response.status_code == 200
             assert len(server.requests) == 3
 
     def test_retries_are_bounded(self, settings: Settings) -> None:
-        with loopback_server({"/": Reply(status=500)}) as server:
-            with build_client(tuned(settings, max_retries=2), backend_id="dcat") as client:
-                assert client.get(server.url("/")).status_code == 500
+        with (
+            loopback_server({"/": Reply(status=500)}) as server,
+            build_client(tuned(settings, max_retries=2), backend_id="dcat") as client,
+        ):
+            assert client.get(server.url("/")).status_code == 500
             assert len(server.requests) == 3
 
     def test_a_404_is_not_retried(self, settings: Settings) -> None:
-        with loopback_server({"/": Reply(status=404)}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                assert client.get(server.url("/")).status_code == 404
+        with (
+            loopback_server({"/": Reply(status=404)}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            assert client.get(server.url("/")).status_code == 404
             assert len(server.requests) == 1
 
     def test_retry_after_seconds_is_honoured(self, settings: Settings) -> None:
         replies = [Reply(status=429, headers={"Retry-After": "1"}), Reply(body=b"ok")]
-        with loopback_server({"/": replies}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                started = time.monotonic()
-                assert client.get(server.url("/")).text == "ok"
-                assert time.monotonic() - started >= 0.9
+        with (
+            loopback_server({"/": replies}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            started = time.monotonic()
+            assert client.get(server.url("/")).text == "ok"
+            assert time.monotonic() - started >= 0.9
 
     def test_retry_after_as_http_date_is_honoured(self, settings: Settings) -> None:
         when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
         replies = [Reply(status=503, headers={"Retry-After": when}), Reply(body=b"ok")]
-        with loopback_server({"/": replies}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                started = time.monotonic()
-                assert client.get(server.url("/")).text == "ok"
-                assert time.monotonic() - started >= 0.5
+        with (
+            loopback_server({"/": replies}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            started = time.monotonic()
+            assert client.get(server.url("/")).text == "ok"
+            assert time.monotonic() - started >= 0.5
 
     def test_a_too_long_retry_after_is_not_waited_for(self, settings: Settings) -> None:
         replies = [Reply(status=429, headers={"Retry-After": "3600"}), Reply(body=b"ok")]
-        with loopback_server({"/": replies}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                started = time.monotonic()
-                assert client.get(server.url("/")).status_code == 429
-                assert time.monotonic() - started < 1
+        with (
+            loopback_server({"/": replies}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            started = time.monotonic()
+            assert client.get(server.url("/")).status_code == 429
+            assert time.monotonic() - started < 1
             assert len(server.requests) == 1
 
     def test_a_reset_connection_is_retried(self, settings: Settings) -> None:
-        with loopback_server({"/": [Reply(reset=True), Reply(body=b"ok")]}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                assert client.get(server.url("/")).text == "ok"
+        with (
+            loopback_server({"/": [Reply(reset=True), Reply(body=b"ok")]}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            assert client.get(server.url("/")).text == "ok"
 
     def test_a_refused_connection_fails_after_retries(self, settings: Settings) -> None:
         with loopback_server({}) as server:
@@ -198,38 +214,48 @@ class TestTimeoutsAndRetries:
 
 class TestSizeCap:
     def test_a_declared_oversized_body_is_refused(self, settings: Settings) -> None:
-        with loopback_server({"/": Reply(body=b"x" * 5000)}) as server:
-            capped = tuned(settings, max_response_bytes=1000)
-            with build_client(capped, backend_id="dcat") as client:
-                with pytest.raises(ResponseTooLarge) as info:
-                    client.get(server.url("/"))
-            assert "1000 bytes" in str(info.value)
+        capped = tuned(settings, max_response_bytes=1000)
+        with (
+            loopback_server({"/": Reply(body=b"x" * 5000)}) as server,
+            build_client(capped, backend_id="dcat") as client,
+            pytest.raises(ResponseTooLarge) as info,
+        ):
+            client.get(server.url("/"))
+        assert "1000 bytes" in str(info.value)
 
     def test_a_page_that_never_ends_is_cut(self, settings: Settings) -> None:
-        with loopback_server({"/": Reply(endless=True)}) as server:
-            capped = tuned(settings, max_response_bytes=1_000_000)
-            with build_client(capped, backend_id="dcat") as client:
-                with pytest.raises(ResponseTooLarge):
-                    client.get(server.url("/"))
+        capped = tuned(settings, max_response_bytes=1_000_000)
+        with (
+            loopback_server({"/": Reply(endless=True)}) as server,
+            build_client(capped, backend_id="dcat") as client,
+            pytest.raises(ResponseTooLarge),
+        ):
+            client.get(server.url("/"))
 
     def test_a_compression_bomb_is_cut_on_its_decoded_size(self, settings: Settings) -> None:
         bomb = gzip.compress(b"\0" * 5_000_000)
         assert len(bomb) < 100_000
         reply = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
-        with loopback_server({"/": reply}) as server:
-            capped = tuned(settings, max_response_bytes=1_000_000)
-            with build_client(capped, backend_id="dcat") as client:
-                with pytest.raises(ResponseTooLarge):
-                    client.get(server.url("/"))
+        capped = tuned(settings, max_response_bytes=1_000_000)
+        with (
+            loopback_server({"/": reply}) as server,
+            build_client(capped, backend_id="dcat") as client,
+            pytest.raises(ResponseTooLarge),
+        ):
+            client.get(server.url("/"))
 
     def test_compressed_bodies_under_the_cap_are_decoded(self, settings: Settings) -> None:
         reply = Reply(body=gzip.compress(b"hello " * 100), headers={"Content-Encoding": "gzip"})
-        with loopback_server({"/": reply}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                assert client.get(server.url("/")).text == "hello " * 100
+        with (
+            loopback_server({"/": reply}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            assert client.get(server.url("/")).text == "hello " * 100
 
     def test_a_slow_drip_within_the_cap_is_read(self, settings: Settings) -> None:
         reply = Reply(body=b"abcdef", drip=0.01, chunk_size=2)
-        with loopback_server({"/": reply}) as server:
-            with build_client(tuned(settings), backend_id="dcat") as client:
-                assert client.get(server.url("/")).content == b"abcdef"
+        with (
+            loopback_server({"/": reply}) as server,
+            build_client(tuned(settings), backend_id="dcat") as client,
+        ):
+            assert client.get(server.url("/")).content == b"abcdef"
