@@ -229,3 +229,24 @@ def catalog_transport(
 def catalog_client(routes: Mapping[str, Route | Sequence[Route]], **kwargs: Any) -> httpx.Client:
     """An `httpx.Client` over `catalog_transport(routes)` (for `HarvestContext.http`)."""
     return httpx.Client(transport=catalog_transport(routes, **kwargs))
+
+
+class JsonCatalogBackend:
+    """A minimal real-HTTP backend: the source URL answers a JSON list of
+    `{"id", "title"}` objects. For engine tests that must cross `ctx.http`."""
+
+    info: ClassVar[BackendInfo] = BackendInfo(id="fake", label="Fake JSON")
+
+    def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
+        response = ctx.http.get(ctx.source.url)
+        response.raise_for_status()
+        for entry in response.json():
+            yield RemoteRecord(
+                remote_id=entry.get("id"),
+                kind=ItemKind.DATASET,
+                payload=entry,
+                content_hash=content_hash(entry),
+            )
+
+    def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft:
+        return DatasetDraft(title=record.payload["title"])

@@ -50,9 +50,13 @@ def autoarchive(
 ) -> str | None:
     """Archive the candidates and `report` each one; or archive nothing and return why."""
     cutoff = grace_cutoff(now, grace_days)
+    models: tuple[tuple[ItemKind, harvested.HarvestedModel], ...] = (
+        (ItemKind.DATASET, Dataset),
+        (ItemKind.DATASERVICE, Dataservice),
+    )
     candidates = [
         Archival(kind, obj)
-        for kind, model in ((ItemKind.DATASET, Dataset), (ItemKind.DATASERVICE, Dataservice))
+        for kind, model in models
         for obj in harvested.archive_candidates(session, model, source_id, cutoff)
         if obj.harvest_remote_id not in seen
     ]

@@ -86,7 +86,7 @@ from moisson.harvest.reconcile import (
 from moisson.http import BlockedAddress, build_client
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
-from moisson.storage.models import HarvestItem, HarvestJob, HarvestSource
+from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs, harvested, records
 from moisson.storage.repositories.pages import DbPageCache
 
@@ -126,7 +126,7 @@ def run_job(
     """
     session = session_factory(expire_on_commit=False)
     try:
-        job = _claim(session, job_id)
+        job = _take_pending(session, job_id)
         if job is None:
             return
         source = harvest_runs.source_by_id(session, job.source_id)
@@ -162,7 +162,7 @@ def run_job(
         session.close()
 
 
-def _claim(session: Session, job_id: str) -> HarvestJob | None:
+def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
     """Move the job from `pending` to `initialized` atomically: one worker wins."""
     now = utcnow()
     result = session.execute(
@@ -516,11 +516,7 @@ class Pipeline:
     def _done(
         self, obj: HarvestedObject, record: RemoteRecord, *, unchanged: bool = False
     ) -> _Outcome:
-        kind = (
-            ItemKind.DATASET
-            if isinstance(obj, model_for(ItemKind.DATASET))
-            else ItemKind.DATASERVICE
-        )
+        kind = ItemKind.DATASET if isinstance(obj, Dataset) else ItemKind.DATASERVICE
         return _Outcome(
             ItemStatus.DONE,
             kind=kind,

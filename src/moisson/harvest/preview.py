@@ -31,7 +31,7 @@ from moisson.harvest.engine import (
 )
 from moisson.harvest.results import PreviewItem, PreviewResult
 from moisson.storage.base import new_id, utcnow
-from moisson.storage.models import Dataservice, Dataset, HarvestJob, HarvestSource
+from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs, harvested
 
 
@@ -119,9 +119,9 @@ def _snapshot(session: Session, job: HarvestJob, *, source_id: str | None) -> Pr
     for item in items:
         entry = PreviewItem(item=item, errors=errors.get(item.id, []), logs=logs.get(item.id, []))
         if item.dataset_id is not None:
-            entry.dataset = harvested.by_id(session, Dataset, item.dataset_id)
+            entry.dataset = harvested.dataset_with_resources(session, item.dataset_id)
         if item.dataservice_id is not None:
-            entry.dataservice = harvested.by_id(session, Dataservice, item.dataservice_id)
+            entry.dataservice = harvested.dataservice(session, item.dataservice_id)
         result.items.append(entry)
     session.expunge_all()  # detach the snapshot before the rollback can expire it
     job.id = None  # type: ignore[assignment]  # a preview job has no identity (spec 2.3)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from moisson.domain.drafts import (
@@ -40,6 +41,7 @@ from moisson.storage.repositories import harvested
 HarvestedObject = Dataset | Dataservice
 LAYER_FORMATS = frozenset({"wms", "wfs", "wmts"})
 _SLUG_MAX = 200
+_EXTRAS: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +85,16 @@ def find_existing(
 
 
 def check_owner(session: Session, obj: HarvestedObject, source: SourceRef) -> None:
+    """Refuse to take over an object produced by someone else than the source's producer."""
     if obj.organization_id is None and obj.owner_id is None:
         return
-    if (obj.organization_id, obj.owner_id if obj.organization_id is None else None) == (
-        source.organization_id,
-        source.owner_id if source.organization_id is None else None,
-    ):
-        return
-    label = harvested.producer_label(session, obj.organization_id, obj.owner_id)
-    raise AnotherOwner(f"Item has another owner: {label}")
+    if obj.organization_id is not None:
+        mine = obj.organization_id == source.organization_id
+    else:
+        mine = source.organization_id is None and obj.owner_id == source.owner_id
+    if not mine:
+        label = harvested.producer_label(session, obj.organization_id, obj.owner_id)
+        raise AnotherOwner(f"Item has another owner: {label}")
 
 
 def new_object(
@@ -291,9 +294,7 @@ def _schema(schema: Any) -> dict[str, Any] | None:
 
 def _json(value: dict[str, Any]) -> dict[str, Any]:
     """Draft extras as JSON-storable values (dates become ISO strings)."""
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(dict[str, Any]).dump_python(value, mode="json")  # type: ignore[no-any-return]
+    return _EXTRAS.dump_python(value, mode="json")
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from moisson.storage.base import new_id
 from moisson.storage.models import (
@@ -19,15 +20,25 @@ from moisson.storage.models import (
     User,
 )
 
-Harvested = TypeVar("Harvested", Dataset, Dataservice)
+Harvested = Dataset | Dataservice
+HarvestedModel = type[Dataset] | type[Dataservice]
 
 
-def _with_resources(model: type[Harvested]) -> list[object]:
+def _with_resources(model: HarvestedModel) -> list[ORMOption]:
     return [selectinload(Dataset.resources)] if model is Dataset else []
 
 
-def by_id(session: Session, model: type[Harvested], object_id: str) -> Harvested | None:
-    return session.get(model, object_id, options=_with_resources(model))
+def by_id(session: Session, model: HarvestedModel, object_id: str) -> Harvested | None:
+    """The object, with its resources loaded if it is a dataset."""
+    return cast(Harvested | None, session.get(model, object_id, options=_with_resources(model)))
+
+
+def dataset_with_resources(session: Session, dataset_id: str) -> Dataset | None:
+    return session.get(Dataset, dataset_id, options=_with_resources(Dataset))
+
+
+def dataservice(session: Session, dataservice_id: str) -> Dataservice | None:
+    return session.get(Dataservice, dataservice_id)
 
 
 def same_source(
@@ -42,7 +53,7 @@ def same_source(
 
 def find_by_remote_id(
     session: Session,
-    model: type[Harvested],
+    model: HarvestedModel,
     remote_id: str,
     *,
     anywhere: bool,
@@ -55,10 +66,10 @@ def find_by_remote_id(
     if not anywhere:
         stmt = stmt.where(same_source(model, source_id, domain))
     stmt = stmt.order_by(model.created_at, model.id).limit(1)
-    return session.scalars(stmt.options(*_with_resources(model))).first()  # type: ignore[arg-type]
+    return cast(Harvested | None, session.scalars(stmt.options(*_with_resources(model))).first())
 
 
-def slug_in_use(session: Session, model: type[Harvested], base: str) -> set[str]:
+def slug_in_use(session: Session, model: HarvestedModel, base: str) -> set[str]:
     """Slugs of `model` equal to `base` or shaped `base-N`."""
     escaped = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     stmt = select(model.slug).where(
@@ -97,7 +108,7 @@ def served_dataset_ids(
 
 
 def archive_candidates(
-    session: Session, model: type[Harvested], source_id: str, cutoff: datetime
+    session: Session, model: HarvestedModel, source_id: str, cutoff: datetime
 ) -> list[Harvested]:
     """Objects of the source not updated since `cutoff` and whose record was not seen since
     (an unchanged record refreshes its `HarvestRecord`, not its object). Oldest first."""
@@ -111,7 +122,8 @@ def archive_candidates(
         or_(model.harvest_last_update.is_(None), model.harvest_last_update < cutoff),
         ~seen_recently,
     )
-    return list(session.scalars(stmt.order_by(model.created_at, model.id)))
+    found: list[Harvested] = list(session.scalars(stmt.order_by(model.created_at, model.id)))
+    return found
 
 
 def count_live(session: Session, model: type[Dataset] | type[Dataservice], source_id: str) -> int:
