@@ -43,24 +43,24 @@ def parse_mask(text: str | None) -> Mask | None:
     current = root
     parents: list[Mask] = []
     previous: str | None = None
-    for token in _TOKEN.findall(text):
-        if token == "{":
+    for part in _TOKEN.findall(text):
+        if part == "{":
             if previous is None or previous in "{},":
                 raise MaskParseError("Unexpected opening bracket")
             child: Mask = {}
             current[previous] = child
             parents.append(current)
             current = child
-        elif token == "}":
+        elif part == "}":
             if not parents:
                 raise MaskParseError("Unexpected closing bracket")
             current = parents.pop()
-        elif token == ",":
+        elif part == ",":
             if previous is None or previous in "{,":
                 raise MaskParseError("Unexpected comma")
         else:
-            current[token] = None
-        previous = token
+            current[part] = None
+        previous = part
     if parents:
         raise MaskParseError("Missing closing bracket")
     return root

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from moisson.cli.state import state_of
@@ -17,21 +19,23 @@ app = typer.Typer(help="Organizations and their members.", no_args_is_help=True)
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of the organization."),
-    member: list[str] = typer.Option(  # noqa: B008 (Typer declares options this way)
-        [], "--member", help="E-mail of an existing user to add (repeatable)."
-    ),
-    role: MemberRole = typer.Option(MemberRole.ADMIN, help="Role of the members added."),
+    member: Annotated[
+        list[str] | None,
+        typer.Option("--member", help="E-mail of an existing user to add (repeatable)."),
+    ] = None,
+    role: Annotated[MemberRole, typer.Option(help="Role of the members added.")] = MemberRole.ADMIN,
 ) -> None:
     """Create an organization; its id is printed as the last line."""
     state = state_of(ctx)
+    members = member or []
     try:
         with unit_of_work(state.sessions()) as session:
             org = create_organization(session, name)
-            for email in member:
+            for email in members:
                 add_member(session, org, email, role.value)
             org_id = org.id
     except MoissonError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"Created organization {name!r} with {len(member)} member(s):")
+    typer.echo(f"Created organization {name!r} with {len(members)} member(s):")
     typer.echo(org_id)

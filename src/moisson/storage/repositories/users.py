@@ -44,7 +44,7 @@ def roles_of(session: Session, user_id: str) -> dict[str, str]:
     rows = session.execute(
         select(Member.organization_id, Member.role).where(Member.user_id == user_id)
     )
-    return {org_id: role for org_id, role in rows}
+    return {str(org_id): str(role) for org_id, role in rows}
 
 
 def add(session: Session, obj: User | ApiKey | Member | Organization) -> None:
