@@ -108,9 +108,7 @@ def _components() -> dict[str, Any]:
 
 
 def validator(schema: dict[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(
-        {**schema, "components": _components()}, format_checker=FORMATS
-    )
+    return Draft202012Validator({**schema, "components": _components()}, format_checker=FORMATS)
 
 
 def assert_valid(instance: Any, schema: dict[str, Any]) -> None:

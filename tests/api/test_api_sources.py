@@ -28,7 +28,12 @@ class TestCreate:
     def test_defaults_and_caller_becomes_owner(self, client: CheckedClient, people: People) -> None:
         created = create(client, people, description="  ")
         assert created["slug"] == "test-source"
-        assert created["validation"] == {"state": "pending", "by": None, "on": None, "comment": None}
+        assert created["validation"] == {
+            "state": "pending",
+            "by": None,
+            "on": None,
+            "comment": None,
+        }
         assert created["active"] is True and created["autoarchive"] is True
         assert created["description"] is None
         assert created["owner"]["id"] == people.owner.user.id
@@ -188,7 +193,10 @@ class TestRead:
         create(client, people)
         response = client.get(source_url("Test-Source") + "?x=1")
         assert response.status_code == 308
-        assert response.headers["location"] == "http://moisson.test" + source_url("test-source") + "?x=1"
+        assert (
+            response.headers["location"]
+            == "http://moisson.test" + source_url("test-source") + "?x=1"
+        )
 
     def test_deleted_source_is_still_served(self, client: CheckedClient, people: People) -> None:
         created = create(client, people)
@@ -201,7 +209,9 @@ class TestRead:
     ) -> None:
         source = make_source(db, owner_id=people.owner.user.id)
         make_job(db, source, status="failed")
-        latest = make_job(db, source, status="done-errors", items_total=3, items_done=2, items_failed=1)
+        latest = make_job(
+            db, source, status="done-errors", items_total=3, items_done=2, items_failed=1
+        )
         from moisson.storage.models import HarvestErrorRow
 
         db.add(HarvestErrorRow(job_id=latest.id, message="boom", details="Traceback..."))
@@ -213,7 +223,12 @@ class TestRead:
         assert shown["items_total"] == 3
         assert shown["items_by_status"]["failed"] == 1
         assert shown["errors"] == [
-            {"level": "ERROR", "message": "boom", "details": None, "created_at": shown["errors"][0]["created_at"]}
+            {
+                "level": "ERROR",
+                "message": "boom",
+                "details": None,
+                "created_at": shown["errors"][0]["created_at"],
+            }
         ]
         as_admin = client.get(source_url(source.id), headers=people.sysadmin.headers).json()
         assert as_admin["last_job"]["errors"][0]["details"] == "Traceback..."
@@ -256,16 +271,28 @@ class TestList:
     def test_q_matches_every_word_case_insensitively(
         self, client: CheckedClient, people: People, db: Session
     ) -> None:
-        make_source(db, "Moissonneur GeoNetwork de la ville de Rennes", owner_id=people.owner.user.id)
-        make_source(db, "GeoNetwork de Brest", owner_id=people.owner.user.id, url="https://brest.example.test/")
-        make_source(db, "Ailleurs", owner_id=people.owner.user.id, url="https://rennes.example.test/x_y")
+        make_source(
+            db, "Moissonneur GeoNetwork de la ville de Rennes", owner_id=people.owner.user.id
+        )
+        make_source(
+            db,
+            "GeoNetwork de Brest",
+            owner_id=people.owner.user.id,
+            url="https://brest.example.test/",
+        )
+        make_source(
+            db, "Ailleurs", owner_id=people.owner.user.id, url="https://rennes.example.test/x_y"
+        )
         db.commit()
 
         def names(q: str) -> list[str]:
             return sorted(s["name"] for s in client.get(SOURCES, params={"q": q}).json()["data"])
 
         assert names("geonetwork rennes") == ["Moissonneur GeoNetwork de la ville de Rennes"]
-        assert names("GEONETWORK") == ["GeoNetwork de Brest", "Moissonneur GeoNetwork de la ville de Rennes"]
+        assert names("GEONETWORK") == [
+            "GeoNetwork de Brest",
+            "Moissonneur GeoNetwork de la ville de Rennes",
+        ]
         assert names("rennes") == ["Ailleurs", "Moissonneur GeoNetwork de la ville de Rennes"]
         assert names("x_y") == ["Ailleurs"]
         assert names("x%y") == []
@@ -291,7 +318,9 @@ class TestList:
     def test_empty_first_page_is_not_404(self, client: CheckedClient) -> None:
         assert client.get(SOURCES).json()["data"] == []
 
-    @pytest.mark.parametrize(("param", "value"), [("page", "0"), ("page", "x"), ("page_size", "-1")])
+    @pytest.mark.parametrize(
+        ("param", "value"), [("page", "0"), ("page", "x"), ("page_size", "-1")]
+    )
     def test_page_parameters_must_be_positive_integers(
         self, client: CheckedClient, param: str, value: str
     ) -> None:
@@ -326,7 +355,9 @@ class TestUpdate:
         response = client.get(source_url("test-source") + "jobs/")
         assert response.status_code == 308
         assert response.headers["location"].endswith("/harvest/source/new-name/jobs/")
-        put = client.put(source_url("test-source"), json={"name": "x"}, headers=people.owner.headers)
+        put = client.put(
+            source_url("test-source"), json={"name": "x"}, headers=people.owner.headers
+        )
         assert put.status_code == 308
         # The old slug is free for a new source, which then wins over the redirect.
         assert create(client, people)["slug"] == "test-source"
@@ -388,7 +419,9 @@ class TestUpdate:
             json={"organization": people.org.id},
             headers=people.owner.headers,
         )
-        assert moved.json()["errors"] == {"organization": "Cannot modify organization after creation"}
+        assert moved.json()["errors"] == {
+            "organization": "Cannot modify organization after creation"
+        }
 
     def test_sysadmin_moves_the_producer_and_the_other_is_cleared(
         self, client: CheckedClient, people: People
