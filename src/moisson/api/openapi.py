@@ -9,9 +9,11 @@ responses follow, and that the tests validate against, is:
   is its source (`HarvestJobPreview.source`); and an item may have no remote id
   (`HarvestItem.remote_id`, `HarvestItemPreview.remote_id`: a record without identifier);
 - a **non-required** property may be null;
-- `DatasetPreview.uri`/`page` and `DataservicePreview.self_api_url`/`self_web_url` are typed
-  `object` by the reference because previews null them ("fake"); outside previews they are
-  URL strings, so they accept a string too;
+- a few properties are typed `object` by the reference where udata's serializer has a raw
+  field: `DatasetPreview.uri`/`page` and `DataservicePreview.self_api_url`/`self_web_url`
+  ("fake": null in previews, URL strings elsewhere) accept a string;
+  `SpatialCoverage.zones` (zone ids) accepts an array and `SpatialCoverage.granularity`
+  (a granularity id) a string, which is what udata sends without `X-Get-Datasets-Full-Objects`;
 - extra properties are allowed (the reference never forbids them; we add counters).
 
 Schema names are made OpenAPI-safe (`Badge (read)` -> `BadgeRead`).
@@ -35,12 +37,14 @@ NULLABLE_REQUIRED = {
     ("HarvestItem", "remote_id"),
     ("HarvestItemPreview", "remote_id"),
 }
-#: (schema, property) pairs typed `object` for previews, URL strings elsewhere.
-URL_OR_FAKE = {
-    ("DatasetPreview", "uri"),
-    ("DatasetPreview", "page"),
-    ("DataservicePreview", "self_api_url"),
-    ("DataservicePreview", "self_web_url"),
+#: (schema, property) -> the JSON types a raw `object` field of the reference really takes.
+RAW_FIELDS = {
+    ("DatasetPreview", "uri"): ["string", "object"],
+    ("DatasetPreview", "page"): ["string", "object"],
+    ("DataservicePreview", "self_api_url"): ["string", "object"],
+    ("DataservicePreview", "self_web_url"): ["string", "object"],
+    ("SpatialCoverage", "zones"): ["array", "object"],
+    ("SpatialCoverage", "granularity"): ["string", "object"],
 }
 
 
@@ -55,8 +59,8 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def _relax_object(name: str, schema: dict[str, Any]) -> None:
     required = set(schema.get("required", []))
     for prop, prop_schema in list(schema.get("properties", {}).items()):
-        if (name, prop) in URL_OR_FAKE:
-            prop_schema = {**prop_schema, "type": ["string", "object"]}
+        if (name, prop) in RAW_FIELDS:
+            prop_schema = {**prop_schema, "type": RAW_FIELDS[name, prop]}
         if prop not in required or (name, prop) in NULLABLE_REQUIRED:
             prop_schema = _nullable(prop_schema)
         schema["properties"][prop] = prop_schema
