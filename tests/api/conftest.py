@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from tests.api.schema_check import check_response
 
 from moisson import backends as registry
 from moisson.api import create_app
@@ -24,7 +25,6 @@ from moisson.domain.enums import MemberRole
 from moisson.services.organizations import add_member, create_organization
 from moisson.services.users import create_user
 from moisson.storage.models import HarvestJob, HarvestSource, Organization, User
-from tests.api.schema_check import check_response
 
 
 class _StandIn:

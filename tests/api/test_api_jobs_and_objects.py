@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.api.conftest import CheckedClient, People, make_job, make_source
 
 from moisson.storage.models import (
     ContactPoint,
@@ -18,7 +19,6 @@ from moisson.storage.models import (
     HarvestSource,
     Resource,
 )
-from tests.api.conftest import CheckedClient, People, make_job, make_source
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -158,11 +158,15 @@ def test_job_with_its_items(client: CheckedClient, harvested: dict) -> None:
         "uri": f"http://moisson.test/api/1/datasets/{harvested['dataset'].id}/",  # type: ignore[attr-defined]
         "page": None,
     }
-    assert first["kwargs"] == {"page_number": 0} and first["args"] == []
-    assert second["dataservice"]["class"] == "Dataservice" and second["unchanged"] is True
-    assert failed["errors"][0]["message"] == "No title" and failed["errors"][0]["details"] is None
+    assert first["kwargs"] == {"page_number": 0}
+    assert first["args"] == []
+    assert second["dataservice"]["class"] == "Dataservice"
+    assert second["unchanged"] is True
+    assert failed["errors"][0]["message"] == "No title"
+    assert failed["errors"][0]["details"] is None
     assert failed["logs"] == [{"level": "WARNING", "message": "odd date"}]
-    assert skipped["remote_id"] is None and skipped["remote_url"] is None
+    assert skipped["remote_id"] is None
+    assert skipped["remote_url"] is None
     paged = client.get(f"/api/1/harvest/job/{job.id}/", params={"page": 2, "page_size": 3}).json()
     assert [i["remote_id"] for i in paged["items"]] == [None]
 
@@ -171,9 +175,11 @@ def test_items_endpoint_filters_by_status(client: CheckedClient, harvested: dict
     job = harvested["job"]
     base = f"/api/1/harvest/job/{job.id}/items/"
     done = client.get(base, params={"status": "done"}).json()
-    assert done["total"] == 2 and [i["remote_id"] for i in done["data"]] == ["arbres-1", "api"]
+    assert done["total"] == 2
+    assert [i["remote_id"] for i in done["data"]] == ["arbres-1", "api"]
     page = client.get(base, params={"page_size": 3}).json()
-    assert page["total"] == 4 and page["next_page"] is not None
+    assert page["total"] == 4
+    assert page["next_page"] is not None
     assert client.get(base, params={"page": 3, "page_size": 3}).status_code == 404
     bogus = client.get(base, params={"status": "bogus"})
     assert bogus.status_code == 400
@@ -249,6 +255,7 @@ def test_dataservices(client: CheckedClient, harvested: dict) -> None:
 def test_backends(client: CheckedClient) -> None:
     shown = client.get("/api/1/harvest/backends/").json()
     labels = [b["label"] for b in shown]
-    assert labels == sorted(labels) and {"CKAN", "DCAT", "CSW-DCAT"} <= set(labels)
+    assert labels == sorted(labels)
+    assert {"CKAN", "DCAT", "CSW-DCAT"} <= set(labels)
     csw = next(b for b in shown if b["id"] == "csw-dcat")
     assert csw["extra_configs"][0]["type"] == "string"

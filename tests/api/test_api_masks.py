@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
-
 from tests.api.conftest import CheckedClient, People, make_job, make_source
 
 
@@ -43,7 +42,8 @@ def test_star_keeps_the_rest_of_a_level(client: CheckedClient, source_id: str) -
     shown = get(client, f"/api/1/harvest/source/{source_id}/", "*,last_job{id}")
     assert isinstance(shown, dict)
     assert set(shown["last_job"]) == {"id"}
-    assert shown["name"] == "Masked" and "permissions" in shown
+    assert shown["name"] == "Masked"
+    assert "permissions" in shown
 
 
 def test_nested_mask_on_a_null_object(client: CheckedClient, source_id: str) -> None:
@@ -53,7 +53,8 @@ def test_nested_mask_on_a_null_object(client: CheckedClient, source_id: str) -> 
 
 def test_mask_on_a_list(client: CheckedClient) -> None:
     shown = get(client, "/api/1/harvest/backends/", "id")
-    assert isinstance(shown, list) and all(set(b) == {"id"} for b in shown)
+    assert isinstance(shown, list)
+    assert all(set(b) == {"id"} for b in shown)
 
 
 @pytest.mark.parametrize(

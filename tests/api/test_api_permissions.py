@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
+from tests.api.conftest import CheckedClient, People, make_source
 
 from moisson.storage.models import HarvestSource
-from tests.api.conftest import CheckedClient, People, make_source
 
 ROLES = ("anonymous", "stranger", "owner", "org_editor", "org_admin", "sysadmin")
 
@@ -235,8 +235,9 @@ def test_permissions_object_of_an_org_source(
 def test_error_details_are_for_sysadmins_only(
     client: CheckedClient, people: People, sources: dict[str, HarvestSource], db: Session
 ) -> None:
-    from moisson.storage.models import HarvestErrorRow
     from tests.api.conftest import make_job
+
+    from moisson.storage.models import HarvestErrorRow
 
     job = make_job(db, sources["org"], status="failed")
     db.add(HarvestErrorRow(job_id=job.id, message="Remote down", details="Traceback"))

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-
 from tests.api.conftest import People
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]

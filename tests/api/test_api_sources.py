@@ -6,9 +6,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.api.conftest import CheckedClient, People, make_job, make_source
 
 from moisson.storage.models import HarvestSource
-from tests.api.conftest import CheckedClient, People, make_job, make_source
 
 SOURCES = "/api/1/harvest/sources/"
 
@@ -34,12 +34,14 @@ class TestCreate:
             "on": None,
             "comment": None,
         }
-        assert created["active"] is True and created["autoarchive"] is True
+        assert created["active"] is True
+        assert created["autoarchive"] is True
         assert created["description"] is None
         assert created["owner"]["id"] == people.owner.user.id
         assert created["owner"]["class"] == "User"
         assert created["organization"] is None
-        assert created["schedule"] is None and created["last_job"] is None
+        assert created["schedule"] is None
+        assert created["last_job"] is None
         assert created["permissions"] == {
             "edit": True,
             "delete": True,
@@ -303,11 +305,13 @@ class TestList:
         db.commit()
         first = client.get(SOURCES).json()
         assert (first["page"], first["page_size"], first["total"]) == (1, 20, 25)
-        assert len(first["data"]) == 20 and first["previous_page"] is None
+        assert len(first["data"]) == 20
+        assert first["previous_page"] is None
         assert first["data"][0]["name"] == "Source 24"  # newest first
         assert first["next_page"] == f"http://moisson.test{SOURCES}?page=2"
         second = client.get(first["next_page"]).json()
-        assert len(second["data"]) == 5 and second["next_page"] is None
+        assert len(second["data"]) == 5
+        assert second["next_page"] is None
         assert second["previous_page"] == f"http://moisson.test{SOURCES}?page=1"
         sized = client.get(SOURCES, params={"page_size": 10, "page": 2, "q": "source"}).json()
         next_url = httpx.URL(sized["next_page"])
@@ -440,7 +444,8 @@ class TestDelete:
     def test_soft_delete(self, client: CheckedClient, people: People, db: Session) -> None:
         created = create(client, people)
         response = client.delete(source_url(created["id"]), headers=people.owner.headers)
-        assert response.status_code == 204 and response.content == b""
+        assert response.status_code == 204
+        assert response.content == b""
         again = client.delete(source_url(created["id"]), headers=people.owner.headers)
         assert again.status_code == 204
         row = db.scalars(select(HarvestSource).where(HarvestSource.id == created["id"])).one()

@@ -8,9 +8,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.api.conftest import CheckedClient, People, RecordingRunner, make_job, make_source
 
 from moisson.storage.models import ApiKey, HarvestJob, HarvestSource
-from tests.api.conftest import CheckedClient, People, RecordingRunner, make_job, make_source
 
 
 def url(source: HarvestSource, action: str = "") -> str:
@@ -61,7 +61,8 @@ class TestValidate:
         assert runner.submitted == [jobs[0].id]
         assert shown["last_job"]["id"] == jobs[0].id
         db.refresh(source)
-        assert source.next_run_at is not None and source.next_run_at > datetime.now(UTC)
+        assert source.next_run_at is not None
+        assert source.next_run_at > datetime.now(UTC)
 
     def test_accepting_again_while_a_job_waits_keeps_that_job(
         self, client: CheckedClient, people: People, source: HarvestSource, db: Session
@@ -174,7 +175,8 @@ class TestSchedule:
         assert response.json()["schedule"] == "0 3 * * 1"
         db.refresh(source)
         assert source.schedule_cron == "0 3 * * 1"
-        assert source.next_run_at is not None and source.next_run_at.weekday() == 0
+        assert source.next_run_at is not None
+        assert source.next_run_at.weekday() == 0
         removed = client.delete(url(source, "schedule"), headers=people.sysadmin.headers)
         assert removed.status_code == 204
         again = client.delete(url(source, "schedule"), headers=people.sysadmin.headers)

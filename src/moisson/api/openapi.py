@@ -200,6 +200,11 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     schemas.update(component_schemas())
+    components["securitySchemes"] = {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
+    }
+    # Reads are public: a key is optional everywhere, required by secured operations.
+    document["security"] = [{}, {"apiKey": []}]
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict):

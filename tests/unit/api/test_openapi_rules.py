@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from moisson.api.openapi import REFERENCE_FILE, relaxed_schemas, safe_name
 from tests.api.schema_check import validator
 from tests.conftest import SPEC_DIR
+
+from moisson.api.openapi import REFERENCE_FILE, relaxed_schemas, safe_name
 
 
 def test_shipped_reference_is_the_shared_one() -> None:
@@ -33,5 +34,6 @@ def test_names_are_made_safe() -> None:
     assert safe_name("Badge (read)") == "BadgeRead"
     assert safe_name("ContactPoint (read)") == "ContactPointRead"
     schemas = relaxed_schemas(json.loads((SPEC_DIR / "harvest-openapi.json").read_text()))
-    assert "BadgeRead" in schemas and "Badge (read)" not in schemas
+    assert "BadgeRead" in schemas
+    assert "Badge (read)" not in schemas
     assert "#/components/schemas/BadgeRead" in json.dumps(schemas)

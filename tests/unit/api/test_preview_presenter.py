@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.api.schema_check import assert_valid
+
 from moisson.config import Settings
 from moisson.harvest.results import PreviewItem, PreviewResult
 from moisson.services.auth import ANONYMOUS
@@ -18,7 +20,6 @@ from moisson.storage.models import (
     HarvestLogRow,
     Resource,
 )
-from tests.api.schema_check import assert_valid
 
 NOW = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
 
@@ -93,7 +94,8 @@ def test_preview_shape_matches_the_reference() -> None:
         preview_result(), ObjectRelations(), settings, ANONYMOUS, source_id=None
     )
     assert_valid(shown, {"$ref": "#/components/schemas/HarvestJobPreview"})
-    assert shown["id"] is None and shown["source"] is None
+    assert shown["id"] is None
+    assert shown["source"] is None
     assert shown["errors"] == [
         {
             "level": "WARNING",
@@ -103,11 +105,13 @@ def test_preview_shape_matches_the_reference() -> None:
         }
     ]
     first, second, third = shown["items"]
-    assert first["dataset"]["uri"] is None and first["dataset"]["page"] is None
+    assert first["dataset"]["uri"] is None
+    assert first["dataset"]["page"] is None
     assert first["dataset"]["harvest"]["source_id"] is None
     assert first["dataset"]["resources"][0]["url"] == "https://x.example.test/a.csv"
     assert first["logs"] == [{"level": "DEBUG", "message": "mapped"}]
-    assert second["dataservice"]["self_api_url"] is None and second["dataservice"]["title"] == "API"
+    assert second["dataservice"]["self_api_url"] is None
+    assert second["dataservice"]["title"] == "API"
     assert third["errors"][0]["message"] == "No title"
 
 

@@ -45,7 +45,8 @@ def test_literal_addresses_and_schemes(url: str, reason: str | None) -> None:
     if reason is None:
         assert problem is None
     else:
-        assert problem is not None and reason in problem
+        assert problem is not None
+        assert reason in problem
 
 
 def test_hostnames_resolving_inside_are_refused() -> None:
