@@ -212,7 +212,7 @@ def _check_fields(
 
     config: Any = changes.get("config") if "config" in changes else None
     if config is None:
-        config = {} if creating or "config" in changes else dict(stored.config or {})
+        config = {} if stored is None or "config" in changes else dict(stored.config or {})
     if backend in enabled:
         problems = validate_config(config, enabled[backend].info)
         if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -21,10 +22,8 @@ class HarvestedFilters:
 
 
 def _filtered(
-    stmt: Select[tuple[Dataset]] | Select[tuple[Dataservice]],
-    model: type[Dataset] | type[Dataservice],
-    filters: HarvestedFilters,
-) -> Select[tuple[Dataset]] | Select[tuple[Dataservice]]:
+    stmt: Select[Any], model: type[Dataset] | type[Dataservice], filters: HarvestedFilters
+) -> Select[Any]:
     stmt = stmt.where(model.deleted_at.is_(None))
     if filters.harvest_source_id:
         stmt = stmt.where(model.harvest_source_id == filters.harvest_source_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
@@ -50,7 +51,7 @@ class SourceFilters:
     q: str | None = None
 
 
-def _listing(filters: SourceFilters) -> Select[tuple[HarvestSource]]:
+def _listing(filters: SourceFilters) -> Select[Any]:
     stmt = select(HarvestSource)
     if not filters.include_deleted:
         stmt = stmt.where(HarvestSource.deleted_at.is_(None))
