@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -138,8 +140,9 @@ class TestCreate:
     def test_allowed_network_lets_an_intranet_url_in(
         self, client: CheckedClient, people: People, app
     ) -> None:
+        allow = [ipaddress.ip_network("10.0.0.0/8")]
         app.state.settings = app.state.settings.model_copy(
-            update={"outbound_allow_networks": [__import__("ipaddress").ip_network("10.0.0.0/8")]}
+            update={"outbound_allow_networks": allow}
         )
         created = create(client, people, url="http://10.1.2.3/catalog")
         assert created["url"] == "http://10.1.2.3/catalog"
