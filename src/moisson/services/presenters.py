@@ -18,7 +18,7 @@ from moisson.domain.enums import ItemKind, ItemStatus
 from moisson.harvest.results import PreviewResult
 from moisson.services.auth import Caller
 from moisson.services.permissions import source_permissions
-from moisson.services.schedules import describe_schedule
+from moisson.services.scheduling import render_schedule
 from moisson.storage.models import (
     ContactPoint,
     Dataservice,
@@ -272,7 +272,7 @@ def present_source(source: HarvestSource, related: SourceRelations, caller: Call
             else None
         ),
         "permissions": source_permissions(caller, source),
-        "schedule": describe_schedule(source.schedule_cron, source.schedule_interval),
+        "schedule": render_schedule(source),
         "next_run_at": iso(source.next_run_at),
     }
 

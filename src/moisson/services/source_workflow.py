@@ -28,7 +28,7 @@ from moisson.services.permissions import (
     require_sysadmin,
 )
 from moisson.services.runs import create_pending_job
-from moisson.services.schedules import check_cron, next_run
+from moisson.services.scheduling import clear_schedule, set_schedule
 from moisson.services.sources import check_new_source, present_one, resolve_source
 from moisson.storage.models import HarvestSource
 from moisson.storage.repositories import datasets as datasets_repo
@@ -67,12 +67,6 @@ def run_source(session: Session, settings: Settings, caller: Caller, segment: st
     return Launched(source=present_one(session, caller, source), job_id=job.id)
 
 
-def _set_schedule(source: HarvestSource, cron: str) -> None:
-    source.schedule_cron = cron
-    source.schedule_interval = None
-    source.next_run_at = next_run(cron)
-
-
 def validate_source(
     session: Session,
     settings: Settings,
@@ -103,7 +97,7 @@ def validate_source(
     source.validation_on = datetime.now(UTC)
     job_id = None
     if state == ValidationState.ACCEPTED:
-        _set_schedule(source, check_cron(settings.harvest.default_schedule))
+        set_schedule(source, cron=settings.harvest.default_schedule, now=datetime.now(UTC))
         try:
             job_id = create_pending_job(session, source).id
         except Conflict:
@@ -115,7 +109,9 @@ def validate_source(
 def schedule_source(session: Session, caller: Caller, segment: str, cron: object) -> Json:
     source = resolve_source(session, segment)
     require_sysadmin(caller)
-    _set_schedule(source, check_cron(cron))
+    if not isinstance(cron, str):
+        raise InvalidInput("The schedule should be a cron expression string", field="schedule")
+    set_schedule(source, cron=cron, now=datetime.now(UTC))
     session.flush()
     return present_one(session, caller, source)
 
@@ -123,11 +119,7 @@ def schedule_source(session: Session, caller: Caller, segment: str, cron: object
 def unschedule_source(session: Session, caller: Caller, segment: str) -> None:
     source = resolve_source(session, segment)
     require_sysadmin(caller)
-    if source.schedule_cron is None and source.schedule_interval is None:
-        raise InvalidInput(f"Harvesting on source {source.name} is not scheduled")
-    source.schedule_cron = None
-    source.schedule_interval = None
-    source.next_run_at = None
+    clear_schedule(source)
     session.flush()
 
 
