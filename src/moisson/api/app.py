@@ -1,0 +1,66 @@
+"""The application factory: routers under `/api/1`, OpenAPI at `/api/1/openapi.json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.orm import Session, sessionmaker
+
+import moisson
+from moisson.api import errors, openapi
+from moisson.api.routes import backends, dataservices, datasets, jobs, sources
+from moisson.config import Settings
+from moisson.services.runs import JobRunner
+from moisson.storage.session import make_engine, make_sessionmaker
+
+API_PREFIX = "/api/1"
+
+DESCRIPTION = """\
+udata's harvest API, served by Moisson.
+
+Authenticate with an `X-API-KEY: <key>` header. Reads are public; a key that is present but
+invalid, revoked or expired is refused (401) everywhere. Every endpoint accepts an optional
+`X-Fields` header restricting the response (`id,name,last_job{status}`; on pages
+`data{id},total`).
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    runner: JobRunner | None = None,
+) -> FastAPI:
+    """The API app. Without `session_factory`, an engine is made from the settings; without
+    `runner`, jobs are created `pending` and wait for a worker to pick them up."""
+    app = FastAPI(
+        title="Moisson harvest API",
+        version=moisson.__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory or make_sessionmaker(make_engine(settings))
+    app.state.runner = runner
+    errors.install(app)
+    for module in (backends, sources, jobs, datasets, dataservices):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    def generate_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=[{"name": "harvest", "description": "Harvest related operations"}],
+            )
+            app.openapi_schema = openapi.finish(document)
+        return app.openapi_schema
+
+    app.openapi = generate_openapi  # type: ignore[method-assign]
+    return app

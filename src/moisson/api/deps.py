@@ -1,0 +1,161 @@
+"""Request-scoped dependencies: settings, the unit of work, the caller, masks, JSON bodies.
+
+A request is one unit of work: its session commits after the handler returns (before the
+response is sent) or rolls back if anything raised. Work that must only happen once the
+data is committed (handing a job to the runner) is registered with `after_commit`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.api.masks import Mask, apply_mask, parse_mask
+from moisson.config import Settings
+from moisson.errors import InvalidInput, MoissonError
+from moisson.services.auth import Caller, authenticate
+from moisson.services.runs import JobRunner
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+UNSUPPORTED_MEDIA_TYPE = (
+    "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."
+)
+
+
+class UnsupportedMediaType(MoissonError):
+    status_code = 415
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self._after_commit.append(action)
+
+    def run_after_commit(self) -> None:
+        for action in self._after_commit:
+            try:
+                action()
+            except Exception:
+                # The data is committed: the response stays a success. A job that could not
+                # be queued stays `pending`, visible and retried by the scheduler's sweep.
+                log.exception("post-commit action failed")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def get_runner(request: Request) -> JobRunner | None:
+    runner: JobRunner | None = request.app.state.runner
+    return runner
+
+
+def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    session = get_session_factory(request)()
+    work = UnitOfWork(session)
+    try:
+        yield work
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    work.run_after_commit()
+
+
+# `scope="function"`: the exit code runs when the handler returns, before the response is
+# sent, so a client never sees a success whose data is not committed yet.
+Work = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+SessionFactory = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+Runner = Annotated[JobRunner | None, Depends(get_runner)]
+
+
+def current_caller(request: Request, work: Work, settings: AppSettings) -> Caller:
+    """Anonymous without `X-API-KEY`; a bad key is a 401 on every endpoint (udata)."""
+    return authenticate(work.session, settings, request.headers.get("X-API-KEY"))
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def field_mask(request: Request) -> Mask | None:
+    """Parsed before the handler runs: a malformed mask changes nothing."""
+    return parse_mask(request.headers.get("X-Fields"))
+
+
+FieldMask = Annotated[Mask | None, Depends(field_mask)]
+
+
+def render(mask: Mask | None, data: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(apply_mask(data, mask), status_code=status_code)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def json_body(request: Request) -> Any:
+    """The decoded JSON body of a write; 415 unless the body is declared as JSON."""
+    if not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(UNSUPPORTED_MEDIA_TYPE)
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Failed to decode JSON object: {exc}", field="request") from None
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+async def cron_body(request: Request) -> Any:
+    """A cron expression: a JSON string, or raw text declared as JSON (udata accepts both)."""
+    if not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(UNSUPPORTED_MEDIA_TYPE)
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+CronBody = Annotated[Any, Depends(cron_body)]
+
+
+def validate_object(model: type[M], data: Any) -> M:
+    """`data` checked against a body model; 400 naming the first offending field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("expecting a JSON object", field="request")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "request"
+            errors.setdefault(field, error["msg"])
+        first = next(iter(errors.items()))
+        raise InvalidInput(f"{first[0]}: {first[1]}", errors=errors) from None

@@ -1,0 +1,46 @@
+"""Organizations: creation and membership."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from moisson.domain.enums import MemberRole
+from moisson.errors import InvalidInput, NotFound
+from moisson.mapping.text import slugify
+from moisson.storage.models import Member, Organization
+from moisson.storage.repositories import organizations as orgs_repo
+from moisson.storage.repositories import users as users_repo
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = slugify(name)[:240] or "organization"
+    candidate, counter = base, 0
+    while orgs_repo.slug_taken(session, candidate):
+        counter += 1
+        candidate = f"{base}-{counter}"
+    return candidate
+
+
+def create_organization(session: Session, name: str, *, acronym: str | None = None) -> Organization:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Field is required", field="name")
+    org = Organization(name=name, slug=_unique_slug(session, name), acronym=acronym)
+    users_repo.add(session, org)
+    return org
+
+
+def add_member(session: Session, org: Organization, email: str, role: str) -> Member:
+    """Make the user with `email` a member of `org` (or change their role)."""
+    if role not in set(MemberRole):
+        raise InvalidInput(f"Unknown role {role!r} (admin or editor)", field="role")
+    user = users_repo.by_email(session, email.strip().lower())
+    if user is None:
+        raise NotFound(f"No user with e-mail {email}")
+    member = orgs_repo.membership(session, org.id, user.id)
+    if member is None:
+        member = Member(organization_id=org.id, user_id=user.id, role=role)
+        users_repo.add(session, member)
+    else:
+        member.role = role
+    return member

@@ -1,0 +1,198 @@
+"""What happens to a source after it is registered: validation, runs, schedules, previews.
+
+Starting a job is two steps: a `pending` job row is created in the caller's transaction, and
+the caller hands its id to the job runner only once that transaction has committed
+(`Launched.job_id`), so a worker never looks for a job that is not there yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.backends import enabled_backends
+from moisson.config import Settings
+from moisson.domain.enums import ValidationState
+from moisson.errors import Conflict, InvalidInput
+from moisson.harvest.results import PreviewResult
+from moisson.mapping.text import slugify
+from moisson.services import presenters
+from moisson.services.auth import Caller, require_authenticated
+from moisson.services.permissions import (
+    require_owner_admin,
+    require_owner_editor,
+    require_sysadmin,
+)
+from moisson.services.runs import create_pending_job
+from moisson.services.scheduling import clear_schedule, set_schedule
+from moisson.services.sources import check_new_source, present_one, resolve_source
+from moisson.storage.models import HarvestSource
+from moisson.storage.repositories import datasets as datasets_repo
+from moisson.storage.repositories import organizations as orgs_repo
+from moisson.storage.repositories import users as users_repo
+
+Json = dict[str, Any]
+
+MANUAL_RUN_DISABLED = (
+    "Cannot run source manually. Please contact the platform if you need to reschedule the "
+    "harvester."
+)
+NOT_VALIDATED = "Source is not validated. Please validate the source before running."
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """A presented source, and the job to submit once the transaction has committed."""
+
+    source: Json
+    job_id: str | None
+
+
+def run_source(session: Session, settings: Settings, caller: Caller, segment: str) -> Launched:
+    """Checks in udata's order: the manual-run switch (400, before the permission), the
+    permission (403), the validation (400, sysadmins included); then one pending job, or
+    409 if the source already has one waiting or running."""
+    source = resolve_source(session, segment)
+    require_authenticated(caller)
+    if not settings.harvest.enable_manual_run and not caller.is_sysadmin:
+        raise InvalidInput(MANUAL_RUN_DISABLED)
+    require_owner_admin(caller, source)
+    if source.validation_state != ValidationState.ACCEPTED:
+        raise InvalidInput(NOT_VALIDATED)
+    job = create_pending_job(session, source)
+    return Launched(source=present_one(session, caller, source), job_id=job.id)
+
+
+def validate_source(
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    segment: str,
+    decision: Mapping[str, Any],
+) -> Launched:
+    """Accept (schedule by default and launch a job) or refuse (comment required).
+
+    Unlike udata, `{}` or `pending` is a 400, not a refusal (DESIGN.md 4). Accepting a
+    source whose job is already waiting or running keeps that job instead of failing."""
+    source = resolve_source(session, segment)
+    require_sysadmin(caller)
+    state = decision.get("state")
+    comment = decision.get("comment")
+    comment = comment.strip() if isinstance(comment, str) and comment.strip() else None
+    if state not in (ValidationState.ACCEPTED, ValidationState.REFUSED):
+        shown = "missing" if state is None else repr(state)
+        raise InvalidInput(
+            f"The validation state must be 'accepted' or 'refused' (got {shown})",
+            field="state",
+        )
+    if state == ValidationState.REFUSED and comment is None:
+        raise InvalidInput("'comment' is required when 'state' is 'refused'", field="comment")
+    source.validation_state = state
+    source.validation_comment = comment
+    source.validation_by_id = caller.user_id
+    source.validation_on = datetime.now(UTC)
+    job_id = None
+    if state == ValidationState.ACCEPTED:
+        set_schedule(source, cron=settings.harvest.default_schedule, now=datetime.now(UTC))
+        try:
+            job_id = create_pending_job(session, source).id
+        except Conflict:
+            job_id = None
+    session.flush()
+    return Launched(source=present_one(session, caller, source), job_id=job_id)
+
+
+def schedule_source(session: Session, caller: Caller, segment: str, cron: object) -> Json:
+    source = resolve_source(session, segment)
+    require_sysadmin(caller)
+    if not isinstance(cron, str):
+        raise InvalidInput("The schedule should be a cron expression string", field="schedule")
+    set_schedule(source, cron=cron, now=datetime.now(UTC))
+    session.flush()
+    return present_one(session, caller, source)
+
+
+def unschedule_source(session: Session, caller: Caller, segment: str) -> None:
+    source = resolve_source(session, segment)
+    require_sysadmin(caller)
+    clear_schedule(source)
+    session.flush()
+
+
+# --------------------------------------------------------------------------- previews
+
+
+def _present_preview(
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    result: PreviewResult,
+    source_id: str | None,
+) -> Json:
+    objects = [e.dataset for e in result.items if e.dataset is not None] + [
+        e.dataservice for e in result.items if e.dataservice is not None
+    ]
+    related = presenters.ObjectRelations(
+        users=users_repo.by_ids(session, (o.owner_id for o in objects if o.owner_id)),
+        organizations=orgs_repo.by_ids(
+            session, (o.organization_id for o in objects if o.organization_id)
+        ),
+        contact_points=datasets_repo.contact_points_by_ids(
+            session, (cid for o in objects for cid in o.contact_point_ids or [])
+        ),
+    )
+    return presenters.present_preview(result, related, settings, caller, source_id=source_id)
+
+
+def _run_preview(
+    session_factory: sessionmaker[Session], settings: Settings, source: HarvestSource
+) -> PreviewResult:
+    # Imported here: the engine depends on the storage layer and the backends, which the
+    # rest of this module does not need.
+    from moisson.harvest.preview import preview_source
+
+    result: PreviewResult = preview_source(session_factory, settings, source)
+    return result
+
+
+def preview_new_source(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    caller: Caller,
+    changes: Mapping[str, Any],
+) -> Json:
+    """A dry run of a configuration that is never saved (`source` and `harvest.source_id`
+    are null in the result)."""
+    values = check_new_source(session, settings, caller, changes)
+    source = HarvestSource(
+        **values,
+        slug=slugify(values["name"]) or "source",
+        validation_state=ValidationState.PENDING,
+        created_at=datetime.now(UTC),
+    )
+    result = _run_preview(session_factory, settings, source)
+    return _present_preview(session, settings, caller, result, None)
+
+
+def preview_existing_source(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    caller: Caller,
+    segment: str,
+) -> Json:
+    """A dry run of a stored source, whatever its validation state (owner-editor)."""
+    source = resolve_source(session, segment)
+    require_owner_editor(caller, source)
+    if source.backend not in enabled_backends(settings.harvest.backends):
+        raise InvalidInput(
+            f"Backend {source.backend} unknown. Make sure it is declared in "
+            "MOISSON_HARVEST__BACKENDS."
+        )
+    result = _run_preview(session_factory, settings, source)
+    return _present_preview(session, settings, caller, result, source.id)

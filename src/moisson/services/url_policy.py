@@ -1,0 +1,92 @@
+"""Is a source URL acceptable at write time (behaviour spec 4.3 and 6.9)?
+
+Only `http`/`https`, and never an address inside the machine or its private networks
+(loopback, private, link-local, reserved, multicast, unspecified), whether written as a
+literal IP or as a hostname resolving to one, unless it falls inside
+`settings.outbound_allow_networks` (an operator harvesting an intranet portal).
+
+A hostname that does not resolve at write time is accepted. The check here is advice to the
+person registering the source; the protection is the outbound transport, which checks the
+address of every connection it opens. Refusing unresolvable names would make registering a
+source depend on the DNS of the moment, and would not make fetching any safer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+ALLOWED_SCHEMES = ("http", "https")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[..., list[Any]]
+
+
+def _forbidden_reason(ip: IpAddress) -> str | None:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:
+        return "is a local URL"
+    if ip.is_multicast:
+        return f"{ip} is a multicast IP"
+    if ip.is_private or ip.is_link_local or ip.is_reserved or not ip.is_global:
+        return "is a private URL"
+    return None
+
+
+def _allowed(ip: IpAddress, allow: Sequence[IpNetwork]) -> bool:
+    return any(ip.version == net.version and ip in net for net in allow)
+
+
+def _resolve(host: str, resolver: Resolver) -> list[IpAddress]:
+    try:
+        infos = resolver(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []  # unresolvable now: accepted, see the module docstring
+    found = []
+    for info in infos:
+        try:
+            found.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+        except ValueError:
+            continue
+    return found
+
+
+def url_problem(
+    url: str,
+    allow_networks: Sequence[IpNetwork] = (),
+    resolver: Resolver = socket.getaddrinfo,
+) -> str | None:
+    """Why `url` may not be a source URL, in udata's words, or None if it may."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises on a malformed port
+    except ValueError as exc:
+        return f'Invalid URL "{url}": {exc}'
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        return (
+            f'Invalid URL "{url}": Invalid scheme {parts.scheme or "(none)"}, '
+            f"allowed schemes: {', '.join(ALLOWED_SCHEMES)}"
+        )
+    if not host:
+        return f'Invalid URL "{url}"'
+    addresses: list[IpAddress]
+    if host == "localhost" or host.endswith(".localhost"):
+        addresses = [ipaddress.ip_address("127.0.0.1")]  # whatever the resolver says
+    else:
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            addresses = _resolve(host, resolver)
+    for ip in addresses:
+        if _allowed(ip, allow_networks):
+            continue
+        reason = _forbidden_reason(ip)
+        if reason is not None:
+            return f'Invalid URL "{url}": {reason}'
+    return None

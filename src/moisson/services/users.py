@@ -1,0 +1,72 @@
+"""People: creating users with a first API key, and the first sysadmin of a fresh install."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from moisson.config import Settings
+from moisson.errors import Conflict, InvalidInput
+from moisson.mapping.text import slugify
+from moisson.services.auth import issue_api_key
+from moisson.storage.models import User
+from moisson.storage.repositories import users as users_repo
+
+FIRST_ADMIN_EMAIL = "admin@localhost"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user: User
+    api_key: str
+    """The clear token: shown once, never stored."""
+
+
+def _unique_slug(session: Session, email: str) -> str:
+    base = slugify(email.split("@", 1)[0]) or "user"
+    candidate, counter = base, 0
+    while users_repo.slug_taken(session, candidate):
+        counter += 1
+        candidate = f"{base}-{counter}"
+    return candidate
+
+
+def create_user(
+    session: Session,
+    settings: Settings,
+    email: str,
+    *,
+    sysadmin: bool = False,
+    first_name: str = "",
+    last_name: str = "",
+) -> NewUser:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput(f"Invalid e-mail address {email!r}", field="email")
+    if users_repo.by_email(session, email) is not None:
+        raise Conflict(f"A user with e-mail {email} already exists")
+    user = User(
+        email=email,
+        slug=_unique_slug(session, email),
+        first_name=first_name,
+        last_name=last_name,
+        is_sysadmin=sysadmin,
+    )
+    users_repo.add(session, user)
+    return NewUser(user=user, api_key=issue_api_key(session, settings, user))
+
+
+def ensure_first_admin(session: Session, settings: Settings) -> NewUser | None:
+    """On a fresh install, a sysadmin `admin@localhost` with a new key; else None."""
+    if users_repo.any_sysadmin(session) is not None:
+        return None
+    existing = users_repo.by_email(session, FIRST_ADMIN_EMAIL)
+    if existing is not None:
+        existing.is_sysadmin = True
+        existing.active = True
+        existing.deleted_at = None
+        return NewUser(user=existing, api_key=issue_api_key(session, settings, existing))
+    return create_user(session, settings, FIRST_ADMIN_EMAIL, sysadmin=True, first_name="Admin")

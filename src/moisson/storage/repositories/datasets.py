@@ -1,0 +1,90 @@
+"""Harvested datasets and dataservices, their resources and contact points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from moisson.storage.models import ContactPoint, Dataservice, Dataset
+from moisson.storage.repositories.base import all_words_match, paginate
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestedFilters:
+    harvest_source_id: str | None = None
+    archived: bool | None = None
+    """`True`: archived only; `False`: live only; `None`: both."""
+    q: str | None = None
+
+
+def _filtered(
+    stmt: Select[Any], model: type[Dataset] | type[Dataservice], filters: HarvestedFilters
+) -> Select[Any]:
+    stmt = stmt.where(model.deleted_at.is_(None))
+    if filters.harvest_source_id:
+        stmt = stmt.where(model.harvest_source_id == filters.harvest_source_id)
+    if filters.archived is True:
+        stmt = stmt.where(model.archived_at.is_not(None))
+    elif filters.archived is False:
+        stmt = stmt.where(model.archived_at.is_(None))
+    if filters.q:
+        stmt = stmt.where(*all_words_match(filters.q, [model.title]))
+    return stmt.order_by(model.created_at.desc(), model.id.desc())
+
+
+def datasets_page(
+    session: Session, filters: HarvestedFilters, page_number: int, page_size: int
+) -> tuple[list[Dataset], int]:
+    stmt = select(Dataset).options(selectinload(Dataset.resources))
+    return paginate(session, _filtered(stmt, Dataset, filters), page_number, page_size)
+
+
+def dataset_by_id(session: Session, dataset_id: str) -> Dataset | None:
+    return session.scalars(
+        select(Dataset)
+        .options(selectinload(Dataset.resources))
+        .where(Dataset.id == dataset_id, Dataset.deleted_at.is_(None))
+    ).first()
+
+
+def datasets_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Dataset]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {d.id: d for d in session.scalars(select(Dataset).where(Dataset.id.in_(wanted)))}
+
+
+def dataservices_page(
+    session: Session, filters: HarvestedFilters, page_number: int, page_size: int
+) -> tuple[list[Dataservice], int]:
+    return paginate(
+        session, _filtered(select(Dataservice), Dataservice, filters), page_number, page_size
+    )
+
+
+def dataservice_by_id(session: Session, dataservice_id: str) -> Dataservice | None:
+    return session.scalars(
+        select(Dataservice).where(
+            Dataservice.id == dataservice_id, Dataservice.deleted_at.is_(None)
+        )
+    ).first()
+
+
+def dataservices_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Dataservice]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {d.id: d for d in session.scalars(select(Dataservice).where(Dataservice.id.in_(wanted)))}
+
+
+def contact_points_by_ids(session: Session, ids: Iterable[str]) -> dict[str, ContactPoint]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {
+        c.id: c for c in session.scalars(select(ContactPoint).where(ContactPoint.id.in_(wanted)))
+    }

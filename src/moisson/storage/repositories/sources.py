@@ -1,0 +1,75 @@
+"""Harvest sources: lookup by id or slug, slug history, filtered listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.orm import Session
+
+from moisson.storage.models import HarvestSource, SourceSlugHistory
+from moisson.storage.repositories.base import all_words_match, paginate
+
+
+def by_id(session: Session, source_id: str) -> HarvestSource | None:
+    return session.get(HarvestSource, source_id)
+
+
+def by_slug(session: Session, slug: str) -> HarvestSource | None:
+    return session.scalars(select(HarvestSource).where(HarvestSource.slug == slug)).first()
+
+
+def by_former_slug(session: Session, slug: str) -> HarvestSource | None:
+    return session.scalars(
+        select(HarvestSource)
+        .join(SourceSlugHistory, SourceSlugHistory.source_id == HarvestSource.id)
+        .where(SourceSlugHistory.slug == slug)
+    ).first()
+
+
+def slug_taken(session: Session, slug: str) -> bool:
+    """Deleted (not yet purged) sources keep their slugs."""
+    return (
+        session.scalar(select(HarvestSource.id).where(HarvestSource.slug == slug).limit(1))
+        is not None
+    )
+
+
+def remember_former_slug(session: Session, slug: str, source_id: str) -> None:
+    """Make `slug` redirect to `source_id`, replacing whatever it redirected to before."""
+    session.execute(delete(SourceSlugHistory).where(SourceSlugHistory.slug == slug))
+    session.add(SourceSlugHistory(slug=slug, source_id=source_id))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFilters:
+    include_deleted: bool = False
+    producer_id: str | None = None
+    """A user or an organization id: sources owned by that user or that organization."""
+    organization_id: str | None = None
+    q: str | None = None
+
+
+def _listing(filters: SourceFilters) -> Select[Any]:
+    stmt = select(HarvestSource)
+    if not filters.include_deleted:
+        stmt = stmt.where(HarvestSource.deleted_at.is_(None))
+    if filters.producer_id:
+        stmt = stmt.where(
+            or_(
+                HarvestSource.owner_id == filters.producer_id,
+                HarvestSource.organization_id == filters.producer_id,
+            )
+        )
+    if filters.organization_id:
+        stmt = stmt.where(HarvestSource.organization_id == filters.organization_id)
+    if filters.q:
+        stmt = stmt.where(*all_words_match(filters.q, [HarvestSource.name, HarvestSource.url]))
+    return stmt.order_by(HarvestSource.created_at.desc(), HarvestSource.id.desc())
+
+
+def page(
+    session: Session, filters: SourceFilters, page_number: int, page_size: int
+) -> tuple[list[HarvestSource], int]:
+    return paginate(session, _listing(filters), page_number, page_size)
