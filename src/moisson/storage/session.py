@@ -18,11 +18,15 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     if settings.is_sqlite:
         _ensure_sqlite_directory(url)
         # Several threads (API, in-process worker, scheduler) share the file.
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 60})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling breaks SAVEPOINTs: let SQLAlchemy emit BEGIN.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # pysqlite's own transaction handling breaks SAVEPOINTs: we emit BEGIN ourselves.
+        # IMMEDIATE takes the write lock up front: a transaction that reads then writes
+        # would otherwise fail at once ("database is locked") whenever another connection
+        # committed in between, which busy_timeout cannot help with. Writers queue instead;
+        # readers of other connections are not blocked (WAL).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -40,7 +44,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
 
 
