@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,24 +32,32 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"the shared fixtures are missing (expected {SHARED_FIXTURES})")
 
 
+@contextmanager
+def fresh_postgres_database(server_url: str, name: str) -> Iterator[str]:
+    """An empty database `name` on the server of `server_url`, dropped afterwards."""
+    url = make_url(server_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("MOISSON_TEST_DATABASE_URL", "")
     if not base:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'moisson.db'}"
         return
-    # One database per test process (xdist worker), dropped at the end: concurrent runs
-    # of the suite on one server never share or drop each other's database.
-    url = make_url(base)
-    name = f"moisson_test_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    # One database per test process (xdist worker): concurrent runs of the suite on one
+    # server never share or drop each other's database.
+    with fresh_postgres_database(base, f"moisson_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,9 @@ class SchemaRef(_Draft):
 
 
 class TemporalCoverage(_Draft):
-    start: date
+    """Either side may be open (an RDF PeriodOfTime with only an end date is valid)."""
+
+    start: date | None = None
     end: date | None = None
 
 

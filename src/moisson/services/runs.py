@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moisson.domain.enums import JobStatus
@@ -37,13 +38,22 @@ def active_job(session: Session, source_id: str) -> HarvestJob | None:
 
 
 def create_pending_job(session: Session, source: HarvestSource) -> HarvestJob:
-    """A `pending` job for `source`, or `Conflict` if one is already waiting or running."""
+    """A `pending` job for `source`, or `Conflict` if one is already waiting or running.
+
+    The check below gives the friendly message; the unique partial index
+    `uq_harvest_jobs_active_source` settles the race of two simultaneous requests.
+    """
     running = active_job(session, source.id)
     if running is not None:
         raise Conflict(
             f"A harvest of source {source.name!r} is already {running.status} (job {running.id})"
         )
     job = HarvestJob(source_id=source.id, status=JobStatus.PENDING)
-    session.add(job)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        raise Conflict(
+            f"A harvest of source {source.name!r} is already waiting or running"
+        ) from None
     return job

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -145,10 +146,24 @@ class SourceSlugHistory(Base):
 
 # --------------------------------------------------------------------------- jobs and items
 
+#: Statuses of a job waiting for or held by a worker (`services.runs.ACTIVE_STATUSES`).
+ACTIVE_JOB_CONDITION = "status IN ('pending', 'initializing', 'initialized', 'processing')"
+
 
 class HarvestJob(IdMixin, Base):
     __tablename__ = "harvest_jobs"
-    __table_args__ = (Index("ix_harvest_jobs_source_created", "source_id", "created"),)
+    __table_args__ = (
+        Index("ix_harvest_jobs_source_created", "source_id", "created"),
+        # One active job per source, enforced by the database (services.runs turns a
+        # violation into a 409): the API check alone races with a concurrent request.
+        Index(
+            "uq_harvest_jobs_active_source",
+            "source_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_JOB_CONDITION),
+            postgresql_where=text(ACTIVE_JOB_CONDITION),
+        ),
+    )
 
     source_id: Mapped[str] = mapped_column(ForeignKey("harvest_sources.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:47:32.579833
+Create Date: 2026-11-28 19:53:08.777423
 """
 
 from collections.abc import Sequence
@@ -240,6 +240,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_harvest_jobs_created'), ['created'], unique=False)
         batch_op.create_index('ix_harvest_jobs_source_created', ['source_id', 'created'], unique=False)
         batch_op.create_index(batch_op.f('ix_harvest_jobs_status'), ['status'], unique=False)
+        batch_op.create_index('uq_harvest_jobs_active_source', ['source_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'initializing', 'initialized', 'processing')"), postgresql_where=sa.text("status IN ('pending', 'initializing', 'initialized', 'processing')"))
 
     op.create_table('harvest_pages',
     sa.Column('source_id', sa.String(length=24), nullable=False),
@@ -389,6 +390,7 @@ def downgrade() -> None:
     op.drop_table('harvest_records')
     op.drop_table('harvest_pages')
     with op.batch_alter_table('harvest_jobs', schema=None) as batch_op:
+        batch_op.drop_index('uq_harvest_jobs_active_source', sqlite_where=sa.text("status IN ('pending', 'initializing', 'initialized', 'processing')"), postgresql_where=sa.text("status IN ('pending', 'initializing', 'initialized', 'processing')"))
         batch_op.drop_index(batch_op.f('ix_harvest_jobs_status'))
         batch_op.drop_index('ix_harvest_jobs_source_created')
         batch_op.drop_index(batch_op.f('ix_harvest_jobs_created'))

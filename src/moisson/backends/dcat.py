@@ -1,0 +1,266 @@
+"""Backend `dcat`: RDF catalogs fetched page by page (backends spec 3).
+
+gather: fetch a page, detect its syntax, parse it once, yield one record per dataset node
+(its canonical subgraph as payload), follow the Hydra next link; after the last page, yield
+the dataservices kept aside (udata's second pass, so a service can serve datasets of any
+page). Unchanged pages (304, or same body digest) are not parsed: their remembered records
+are replayed as unchanged.
+map: parse the record's subgraph back and run the RDF mapping on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar
+from urllib.parse import urljoin
+
+import httpx
+from pyoxigraph import Literal, NamedNode
+
+from moisson.backends import register
+from moisson.backends.base import HarvestContext
+from moisson.domain.capabilities import BackendInfo
+from moisson.domain.drafts import DataserviceDraft, DatasetDraft
+from moisson.domain.enums import ItemKind
+from moisson.domain.exceptions import InvalidItem, SkipItem, SourceInvalid
+from moisson.domain.pages import CachedPage
+from moisson.domain.records import RemoteRecord, content_hash
+from moisson.mapping.rdf import RdfParseError, detect_format, iter_dataset_nodes, parse_graph
+from moisson.mapping.rdf.accessors import single_text
+from moisson.mapping.rdf.dataservices import dataservice_from_rdf, iter_dataservice_nodes
+from moisson.mapping.rdf.datasets import dataset_from_rdf
+from moisson.mapping.rdf.graph import Node, RdfGraph, Triple
+from moisson.mapping.rdf.hydra import next_page_from_rdf
+from moisson.mapping.rdf.namespaces import DCAT, DCT
+from moisson.mapping.rdf.options import RdfOptions
+from moisson.mapping.rdf.records import (
+    RecordPayloadError,
+    parse_record,
+    record_triples,
+    serialize_record,
+)
+
+#: Accept header: the RDF syntaxes we parse, RDF/XML and JSON-LD first (the common ones).
+ACCEPT = (
+    "application/rdf+xml, application/ld+json;q=0.9, text/turtle;q=0.9, "
+    "application/n-triples;q=0.8, application/trig;q=0.8, application/json;q=0.5, "
+    "application/xml;q=0.5, */*;q=0.1"
+)
+
+
+class HydraPaginator:
+    """Follows Hydra next links from the source URL.
+
+    Break conditions:
+    - the page has no next link (`hydra:next` / `hydra:nextPage`): it was the last page;
+    - the next link is a page already fetched in this run: the catalog loops; going on would
+      never end, so the run stops with a job-level error (`SourceInvalid`).
+    """
+
+    def __init__(self, first_url: str) -> None:
+        self.next_url: str | None = first_url
+        self.page_number = -1
+        self._visited: set[str] = set()
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_url is not None
+
+    def take(self) -> tuple[int, str]:
+        """The next page to fetch, with its 0-based number."""
+        if self.next_url is None:
+            raise StopIteration
+        url = self.next_url
+        self._visited.add(url)
+        self.page_number += 1
+        self.next_url = None
+        return self.page_number, url
+
+    def advance(self, current_url: str, next_url: str | None) -> None:
+        if next_url is None:
+            return
+        # udata uses the link verbatim; a relative link is resolved rather than failing.
+        next_url = urljoin(current_url, next_url)
+        if next_url in self._visited:
+            raise SourceInvalid(
+                f'The catalog pages loop: page "{current_url}" points back to "{next_url}", '
+                "already harvested in this run; harvesting stopped there"
+            )
+        self.next_url = next_url
+
+
+@dataclass
+class _PendingService:
+    """What the second pass needs of a dataservice: its subgraph, not its page."""
+
+    remote_id: str | None
+    root: Node
+    triples: list[Triple]
+    page_number: int
+    page_url: str
+    unresolved: list[NamedNode] = field(default_factory=list)
+    """Served datasets referenced by IRI only on their page (GeoDCAT-AP style)."""
+
+
+@register
+class DcatBackend:
+    info: ClassVar[BackendInfo] = BackendInfo(id="dcat", label="DCAT")
+
+    def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
+        paginator = HydraPaginator(ctx.source.url)
+        services: list[_PendingService] = []
+        replayed_services: list[RemoteRecord] = []
+        # IRI -> dct:identifier of the datasets met so far, to resolve services that
+        # reference a dataset of another page by IRI only (serves-dataset-by-uri fixtures).
+        identifiers_by_iri: dict[NamedNode, str] = {}
+        while paginator.has_next:
+            page_number, url = paginator.take()
+            cached = ctx.pages.get(url)
+            response = ctx.http.get(url, headers=_request_headers(cached))
+            if cached is not None and response.status_code == httpx.codes.NOT_MODIFIED:
+                digest = cached.digest
+            else:
+                response.raise_for_status()
+                digest = content_hash(response.content)
+            if cached is not None and cached.digest == digest:
+                for cached_id, kind in cached.records:
+                    record = _unchanged_record(cached_id, kind, page_number, url)
+                    if kind == ItemKind.DATASERVICE:
+                        replayed_services.append(record)
+                    else:
+                        yield record
+                paginator.advance(url, cached.next_key)
+                continue
+            graph = _parse_page(response, url)
+            records: list[tuple[str, ItemKind]] = []
+            dataset_records = []
+            for node in iter_dataset_nodes(graph):
+                remote_id = single_text(graph, node, DCT.identifier)
+                if remote_id is not None and isinstance(node, NamedNode):
+                    identifiers_by_iri[node] = remote_id
+                payload = serialize_record(node, record_triples(graph, node))
+                dataset_records.append(
+                    RemoteRecord(
+                        remote_id=remote_id,
+                        kind=ItemKind.DATASET,
+                        payload=payload,
+                        content_hash=content_hash(payload),
+                        url=url,
+                        kwargs={"page_number": page_number},
+                        page=url,
+                    )
+                )
+                if remote_id is not None:
+                    records.append((remote_id, ItemKind.DATASET))
+            for node in iter_dataservice_nodes(graph):
+                service = _pending_service(graph, node, page_number, url)
+                services.append(service)
+                if service.remote_id is not None:
+                    records.append((service.remote_id, ItemKind.DATASERVICE))
+            next_url = next_page_from_rdf(graph)
+            ctx.pages.put(
+                CachedPage(
+                    key=url,
+                    digest=digest,
+                    records=tuple(records),
+                    next_key=next_url,
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                )
+            )
+            del graph  # only the records leave the page
+            yield from dataset_records
+            paginator.advance(url, next_url)
+        yield from replayed_services
+        for service in services:
+            yield _service_record(service, identifiers_by_iri)
+
+    def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft | DataserviceDraft:
+        if record.remote_id is None:
+            raise SkipItem("missing identifier")
+        try:
+            graph, root = parse_record(record.payload)
+        except (RecordPayloadError, TypeError) as exc:
+            raise InvalidItem(f"Unreadable record payload: {exc}") from exc
+        options = mapping_options(ctx)
+        if record.kind == ItemKind.DATASERVICE:
+            return dataservice_from_rdf(graph, root, options)
+        return dataset_from_rdf(graph, root, options)
+
+
+def mapping_options(ctx: HarvestContext) -> RdfOptions:
+    """`dcat` declares no `remote_url_prefix` (udata reads it without declaring it: spec
+    behaviour 2.9 QUIRK), so remote URLs come from landing pages and IRIs only."""
+    return RdfOptions(
+        licenses=ctx.licenses, now=datetime.now(UTC).replace(tzinfo=None), log=ctx.log
+    )
+
+
+def _request_headers(cached: CachedPage | None) -> dict[str, str]:
+    headers = {"Accept": ACCEPT}
+    if cached is not None:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    return headers
+
+
+def _parse_page(response: httpx.Response, url: str) -> RdfGraph:
+    data = response.content
+    try:
+        fmt = detect_format(response.headers.get("Content-Type"), url, data)
+        return parse_graph(data, fmt)
+    except RdfParseError as exc:
+        raise SourceInvalid(f'Page "{url}": {exc}') from exc
+
+
+def _unchanged_record(remote_id: str, kind: ItemKind, page_number: int, url: str) -> RemoteRecord:
+    return RemoteRecord(
+        remote_id=remote_id,
+        kind=kind,
+        payload=None,
+        content_hash="",
+        url=url,
+        kwargs={"page_number": page_number},
+        unchanged=True,
+        page=url,
+    )
+
+
+def _pending_service(graph: RdfGraph, node: Node, page_number: int, url: str) -> _PendingService:
+    unresolved = [
+        served
+        for served in graph.objects(node, DCAT.servesDataset)
+        if isinstance(served, NamedNode) and not graph.objects(served, DCT.identifier)
+    ]
+    return _PendingService(
+        remote_id=single_text(graph, node, DCT.identifier),
+        root=node,
+        triples=record_triples(graph, node),
+        page_number=page_number,
+        page_url=url,
+        unresolved=unresolved,
+    )
+
+
+def _service_record(
+    service: _PendingService, identifiers_by_iri: dict[NamedNode, str]
+) -> RemoteRecord:
+    triples = list(service.triples)
+    for served in service.unresolved:
+        identifier = identifiers_by_iri.get(served)
+        if identifier is not None:
+            triples.append((served, DCT.identifier, Literal(identifier)))
+    payload = serialize_record(service.root, triples)
+    return RemoteRecord(
+        remote_id=service.remote_id,
+        kind=ItemKind.DATASERVICE,
+        payload=payload,
+        content_hash=content_hash(payload),
+        url=service.page_url,
+        kwargs={"page_number": service.page_number},
+        page=service.page_url,
+    )

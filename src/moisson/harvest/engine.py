@@ -1,0 +1,709 @@
+"""The harvest engine: run one job, gather -> hash -> map -> reconcile -> persist -> finish.
+
+Transactions. `run_job` is the edge of a background run: it commits after every item (so
+progress shows live and a crash loses one item at most) and opens every transaction with the
+job's heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). Each item
+runs in its own SAVEPOINT: a failing record rolls back alone. A preview runs the very same
+`Pipeline` with a checkpoint that only flushes, inside a transaction its caller rolls back.
+
+Item outcomes, decided from what escapes the item's processing:
+
+    record.failure set (unreadable record)  -> failed, the backend's message and details
+    no remote id                            -> skipped, "missing identifier"
+    SkipItem                                -> skipped, message only
+    InvalidItem (incl. another owner,       -> failed, message (+ the exception's details)
+      duplicate identifier)
+    httpx.HTTPError                         -> failed, message + traceback
+    SourceError (SourceUnavailable/Invalid) -> the item fails, then the whole job fails
+    anything else                           -> failed, message + traceback, logged as a bug
+
+Job outcomes: an exception escaping gather (or a SourceError from map) makes the job `failed`
+with exactly one job error; items already processed stay. The error's level says what it is:
+`SourceInvalid` ERROR with its own details only; `SourceUnavailable` and other httpx errors
+WARNING with a traceback (the remote's fault, probably transient); an SSRF refusal and anything
+else ERROR with a traceback (configuration or bug). Otherwise the job is `done`, or
+`done-errors` when at least one item failed (skipped and archived items do not count).
+
+Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config)
+equals the stored `HarvestRecord.content_hash`, and whose local object is still this source's,
+is neither mapped nor written: its item is `done` and `unchanged`. The same holds for records a
+backend yields with `unchanged=True` from its page cache. Page-cache entries a backend writes
+are buffered and kept only if every record of that page ended `done` in a job that did not fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.backends import get_backend
+from moisson.backends.base import Backend, SourceView
+from moisson.config import Settings
+from moisson.domain.drafts import DataserviceDraft, DatasetDraft
+from moisson.domain.enums import ItemKind, ItemStatus, JobStatus
+from moisson.domain.exceptions import (
+    InvalidItem,
+    ItemError,
+    SkipItem,
+    SourceError,
+    SourceInvalid,
+    SourceUnavailable,
+)
+from moisson.domain.pages import CachedPage, PageCache
+from moisson.domain.records import RemoteRecord
+from moisson.domain.source_config import SourceConfig
+from moisson.harvest.autoarchive import Archival, autoarchive
+from moisson.harvest.context import RunContext, source_domain
+from moisson.harvest.item_logs import ItemLogs
+from moisson.harvest.reconcile import (
+    DuplicateIdentifier,
+    HarvestedObject,
+    SourceRef,
+    apply_dataservice,
+    apply_dataset,
+    check_owner,
+    find_existing,
+    is_archived,
+    model_for,
+    new_object,
+    stamp,
+)
+from moisson.http import BlockedAddress, build_client
+from moisson.mapping.licenses import LicenseTable
+from moisson.storage.base import new_id, utcnow
+from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
+from moisson.storage.repositories import harvest_runs, harvested, records
+from moisson.storage.repositories.pages import DbPageCache
+
+logger = logging.getLogger(__name__)
+ITEM_LOGGER = "moisson.harvest.item"
+
+BackendRegistry = Mapping[str, type[Backend]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    max_items: int | None = None
+    """Stop before the record that would make one item more than this."""
+    time_budget: float | None = None
+    """Seconds after which no further record is started."""
+    note_truncation: bool = True
+    """Add the udata "max items reached" job error when a record was left out (not in
+    previews, as udata)."""
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def run_job(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    job_id: str,
+    *,
+    backend_registry: BackendRegistry | None = None,
+    http: httpx.Client | None = None,
+) -> None:
+    """Run a `pending` job to its end. A job that is not pending (already taken by another
+    worker, failed by the watchdog, finished) is left alone, so a redelivered task is harmless.
+
+    `backend_registry` replaces the enabled backends (tests); `http` replaces the client the
+    engine would build (tests hand a `MockTransport` one; it is not closed here).
+    """
+    session = session_factory(expire_on_commit=False)
+    try:
+        job = _take_pending(session, job_id)
+        if job is None:
+            return
+        source = harvest_runs.source_by_id(session, job.source_id)
+        if source is None:  # cascades make this unlikely; fail loudly rather than hang
+            _fail_before_start(session, job, "The source of this job no longer exists")
+            return
+        try:
+            backend_cls = resolve_backend(source.backend, settings, backend_registry)
+        except Exception as exc:
+            _fail_before_start(session, job, str(exc))
+            return
+        client = http or client_for(settings, backend_cls)
+        try:
+            pipeline = build_pipeline(
+                session,
+                settings,
+                job=job,
+                source=source,
+                ref=source_ref(source, backend_cls, settings),
+                record_source_id=source.id,
+                backend=backend_cls(),
+                http=client,
+                pages=DbPageCache(session, source.id),
+                limits=RunLimits(max_items=settings.harvest.max_items),
+                checkpoint=session.commit,
+                preview=False,
+            )
+            pipeline.run()
+        finally:
+            if http is None:
+                client.close()
+    finally:
+        session.close()
+
+
+def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
+    """Move the job from `pending` to `initialized` atomically: one worker wins."""
+    now = utcnow()
+    result = session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id == job_id, HarvestJob.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.INITIALIZED,
+            started=now,
+            heartbeat_at=now,
+            worker=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not getattr(result, "rowcount", 0):
+        logger.info("Job %s is not pending any more; nothing to do", job_id)
+        return None
+    job = harvest_runs.job_by_id(session, job_id)
+    if job is not None:
+        session.refresh(job)
+    return job
+
+
+def _fail_before_start(session: Session, job: HarvestJob, message: str) -> None:
+    now = utcnow()
+    harvest_runs.add_error(session, job.id, message, now=now)
+    job.status = JobStatus.FAILED
+    job.ended = now
+    session.commit()
+
+
+def resolve_backend(
+    name: str, settings: Settings, registry: BackendRegistry | None = None
+) -> type[Backend]:
+    if registry is None:
+        return get_backend(name, settings.harvest.backends)
+    try:
+        return registry[name]
+    except KeyError:
+        valid = ", ".join(sorted(registry)) or "none"
+        raise SourceInvalid(f'Unknown backend "{name}" (enabled backends: {valid})') from None
+
+
+def client_for(settings: Settings, backend_cls: type[Backend]) -> httpx.Client:
+    info = backend_cls.info
+    return build_client(
+        settings,
+        backend_id=info.id,
+        follow_redirects=info.follow_redirects,
+        verify=info.verify_tls,
+    )
+
+
+def source_ref(
+    source: HarvestSource, backend_cls: type[Backend], settings: Settings, *, saved: bool = True
+) -> SourceRef:
+    return SourceRef(
+        id=source.id if saved else None,
+        url=source.url,
+        domain=source_domain(source.url),
+        backend_label=backend_cls.info.label,
+        organization_id=source.organization_id,
+        owner_id=source.owner_id,
+        autoarchive=bool(source.autoarchive),
+        allow_networks=tuple(settings.outbound_allow_networks),
+    )
+
+
+def build_pipeline(
+    session: Session,
+    settings: Settings,
+    *,
+    job: HarvestJob,
+    source: HarvestSource,
+    ref: SourceRef,
+    record_source_id: str,
+    backend: Backend,
+    http: httpx.Client,
+    pages: PageCache,
+    limits: RunLimits,
+    checkpoint: Callable[[], None],
+    preview: bool,
+) -> Pipeline:
+    info = type(backend).info
+    logs = ItemLogs(ITEM_LOGGER, f"moisson.harvest.backends.{info.id}")
+    buffered = BufferedPageCache(pages)
+    ctx = RunContext(
+        source=SourceView(
+            id=ref.id, name=source.name, url=source.url, domain=ref.domain, backend=info.id
+        ),
+        config=SourceConfig(dict(source.config or {}), info),
+        http=http,
+        log=logs[f"moisson.harvest.backends.{info.id}"],
+        licenses=LicenseTable.load(settings.harvest.licenses_file),
+        pages=buffered,
+        preview=preview,
+    )
+    return Pipeline(
+        session,
+        settings,
+        job=job,
+        source=ref,
+        record_source_id=record_source_id,
+        backend=backend,
+        ctx=ctx,
+        logs=logs,
+        pages=buffered,
+        limits=limits,
+        checkpoint=checkpoint,
+    )
+
+
+class BufferedPageCache:
+    """Reads the real cache; holds writes until the job knows whether to keep them."""
+
+    def __init__(self, inner: PageCache) -> None:
+        self.inner = inner
+        self.pending: dict[str, CachedPage] = {}
+
+    def get(self, key: str) -> CachedPage | None:
+        return self.inner.get(key)
+
+    def put(self, page: CachedPage) -> None:
+        self.pending[page.key] = page
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class _Outcome:
+    status: ItemStatus
+    message: str | None = None
+    details: str | None = None
+    level: str = "ERROR"
+    kind: ItemKind | None = None
+    object_id: str | None = None
+    unchanged: bool = False
+    remote_url: str | None = None
+
+
+@dataclass
+class _Progress:
+    seen: set[str] = field(default_factory=set)
+    """Remote ids of every item of this job: their objects are not autoarchived."""
+    claimed: set[str] = field(default_factory=set)
+    """Remote ids that passed the duplicate check (the first occurrence wins)."""
+    unchanged: list[str] = field(default_factory=list)
+    done_by_page: dict[str, set[str]] = field(default_factory=dict)
+    spoiled_pages: set[str] = field(default_factory=set)
+    truncated: bool = False
+
+
+class Pipeline:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        *,
+        job: HarvestJob,
+        source: SourceRef,
+        record_source_id: str,
+        backend: Backend,
+        ctx: RunContext,
+        logs: ItemLogs,
+        pages: BufferedPageCache,
+        limits: RunLimits,
+        checkpoint: Callable[[], None],
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.job = job
+        self.source = source
+        self.record_source_id = record_source_id
+        self.backend = backend
+        self.ctx = ctx
+        self.logs = logs
+        self.item_log = logs[ITEM_LOGGER]
+        self.pages = pages
+        self.limits = limits
+        self.checkpoint = checkpoint
+        self.progress = _Progress()
+        self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
+
+    def run(self) -> None:
+        try:
+            self._gather()
+            self._finish()
+        except Exception as exc:
+            self._fail(exc)
+
+    # ---------------------------------------------------------------- gather
+
+    def _gather(self) -> None:
+        started = time.monotonic()
+        for record in self.backend.gather(self.ctx):
+            if self._must_stop(started):
+                break
+            self._process(record)
+
+    def _must_stop(self, started: float) -> bool:
+        limits = self.limits
+        if limits.max_items is not None and self.job.items_total >= limits.max_items:
+            reason = (
+                f"{limits.max_items} max items reached, "
+                "not all datasets/dataservices were retrieved"
+            )
+        elif limits.time_budget is not None and time.monotonic() - started > limits.time_budget:
+            reason = (
+                f"Time budget of {limits.time_budget:g}s reached, "
+                "not all datasets/dataservices were retrieved"
+            )
+        else:
+            return False
+        self.progress.truncated = True
+        self.job.truncated = True
+        if limits.note_truncation:
+            harvest_runs.add_error(self.session, self.job.id, reason, level="WARNING")
+        return True
+
+    # ---------------------------------------------------------------- one item
+
+    def _process(self, record: RemoteRecord) -> None:
+        session, job = self.session, self.job
+        now = utcnow()
+        harvest_runs.touch_job(session, job.id, now)
+        item = HarvestItem(
+            id=new_id(),
+            job_id=job.id,
+            seq=job.items_total,
+            remote_id=record.remote_id,
+            remote_url=record.url,
+            kind=str(record.kind),
+            status=ItemStatus.STARTED,
+            started=now,
+            page=record.page,
+            kwargs=dict(record.kwargs),
+        )
+        session.add(item)
+        job.items_total += 1
+        job.items_started += 1
+        session.flush()
+        source_error: SourceError | None = None
+        with self.logs.capture() as lines:
+            try:
+                outcome = self._outcome(record, now)
+            except SourceError as exc:
+                source_error = exc
+                outcome = _Outcome(ItemStatus.FAILED, exc.message, exc.details)
+        self._close_item(item, record, outcome, lines)
+        self.checkpoint()
+        if source_error is not None:
+            raise source_error
+
+    def _outcome(self, record: RemoteRecord, now: datetime) -> _Outcome:
+        if record.failure:
+            return _Outcome(ItemStatus.FAILED, record.failure, record.failure_details)
+        if not record.remote_id:
+            return _Outcome(ItemStatus.SKIPPED, "missing identifier", level="WARNING")
+        try:
+            with self.session.begin_nested():
+                return self._reconcile(record, record.remote_id, now)
+        except SkipItem as exc:
+            return _Outcome(ItemStatus.SKIPPED, exc.message, exc.details, level="WARNING")
+        except ItemError as exc:
+            return _Outcome(ItemStatus.FAILED, exc.message, exc.details)
+        except SourceError:
+            raise
+        except httpx.HTTPError as exc:
+            return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
+        except Exception as exc:
+            self.item_log.exception("Error while processing %s: %s", record.remote_id, exc)
+            return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
+
+    def _reconcile(self, record: RemoteRecord, remote_id: str, now: datetime) -> _Outcome:
+        session, source = self.session, self.source
+        fingerprint = self._fingerprint(record)
+        stored = records.get(session, self.record_source_id, remote_id)
+        if record.unchanged or (
+            stored is not None
+            and stored.content_hash == fingerprint
+            and stored.kind == str(record.kind)
+        ):
+            obj = self._recorded_object(stored, remote_id)
+            if obj is not None:
+                self._claim(remote_id)
+                if is_archived(obj):  # a returning record: un-archive, nothing to re-map
+                    stamp(obj, source, remote_id, now)
+                    session.flush()
+                self.progress.unchanged.append(remote_id)
+                return self._done(obj, record, unchanged=True)
+            if record.unchanged:
+                raise InvalidItem(
+                    f"The page cache reports record {remote_id!r} unchanged but its local "
+                    "object is gone: a full re-harvest of this source is needed (clear its "
+                    "page cache)"
+                )
+        draft = self.backend.map(record, self.ctx)
+        if not isinstance(draft, DatasetDraft | DataserviceDraft):
+            raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
+        model = model_for(kind)
+        obj = find_existing(session, model, remote_id, source)
+        if obj is not None:
+            check_owner(session, obj, source)
+        self._claim(remote_id)
+        if obj is None:
+            obj = new_object(session, model, draft.title, source)
+        if isinstance(draft, DatasetDraft):
+            apply_dataset(session, obj, draft, now)  # type: ignore[arg-type]
+        else:
+            apply_dataservice(session, obj, draft, source, now)  # type: ignore[arg-type]
+        stamp(obj, source, remote_id, now)
+        session.flush()
+        records.save(
+            session,
+            source_id=self.record_source_id,
+            remote_id=remote_id,
+            kind=str(kind),
+            content_hash=fingerprint,
+            payload=payload_text(record.payload),
+            dataset_id=obj.id if kind == ItemKind.DATASET else None,
+            dataservice_id=obj.id if kind == ItemKind.DATASERVICE else None,
+            job_id=self.job.id,
+            now=now,
+        )
+        return self._done(obj, record)
+
+    def _recorded_object(self, stored: Any, remote_id: str) -> HarvestedObject | None:
+        if stored is None:
+            return None
+        if stored.dataset_id is not None:
+            obj: HarvestedObject | None = harvested.by_id(
+                self.session, model_for(ItemKind.DATASET), stored.dataset_id
+            )
+        elif stored.dataservice_id is not None:
+            obj = harvested.by_id(
+                self.session, model_for(ItemKind.DATASERVICE), stored.dataservice_id
+            )
+        else:
+            return None
+        if obj is None or obj.harvest_source_id != self.source.id:
+            return None
+        return obj if obj.harvest_remote_id == remote_id else None
+
+    def _claim(self, remote_id: str) -> None:
+        if remote_id in self.progress.claimed:
+            raise DuplicateIdentifier(f"Identifier '{remote_id}' already exists")
+        self.progress.claimed.add(remote_id)
+
+    def _done(
+        self, obj: HarvestedObject, record: RemoteRecord, *, unchanged: bool = False
+    ) -> _Outcome:
+        kind = ItemKind.DATASET if isinstance(obj, Dataset) else ItemKind.DATASERVICE
+        return _Outcome(
+            ItemStatus.DONE,
+            kind=kind,
+            object_id=obj.id,
+            unchanged=unchanged,
+            remote_url=obj.harvest_remote_url or record.url,
+        )
+
+    def _fingerprint(self, record: RemoteRecord) -> str:
+        """What must be equal for a record to count as unchanged: its content, and the
+        source URL and config it is mapped under (a config edit re-maps everything)."""
+        return _digest(
+            f"{record.kind}|{record.content_hash}|{self.source.url}|{self._config_digest}"
+        )
+
+    def _close_item(
+        self,
+        item: HarvestItem,
+        record: RemoteRecord,
+        outcome: _Outcome,
+        lines: list[tuple[str, str]],
+    ) -> None:
+        job = self.job
+        item.status = outcome.status
+        item.ended = utcnow()
+        item.unchanged = outcome.unchanged
+        if outcome.remote_url:
+            item.remote_url = outcome.remote_url
+        if outcome.kind == ItemKind.DATASET:
+            item.dataset_id = outcome.object_id
+            job.items_datasets += 1
+        elif outcome.kind == ItemKind.DATASERVICE:
+            item.dataservice_id = outcome.object_id
+            job.items_dataservices += 1
+        if outcome.kind is not None:
+            item.kind = str(outcome.kind)
+        job.items_started -= 1
+        _bump(job, outcome.status)
+        if outcome.unchanged:
+            job.items_unchanged += 1
+        if outcome.message:
+            harvest_runs.add_error(
+                self.session,
+                job.id,
+                outcome.message,
+                item_id=item.id,
+                level=outcome.level,
+                details=outcome.details,
+            )
+        if lines:
+            harvest_runs.add_logs(self.session, item.id, lines)
+        progress = self.progress
+        if record.remote_id:
+            progress.seen.add(record.remote_id)
+        if record.page is not None:
+            if outcome.status == ItemStatus.DONE and record.remote_id:
+                progress.done_by_page.setdefault(record.page, set()).add(record.remote_id)
+            else:
+                progress.spoiled_pages.add(record.page)
+
+    # ---------------------------------------------------------------- the end
+
+    def _finish(self) -> None:
+        session, job, source = self.session, self.job, self.source
+        now = utcnow()
+        harvest_runs.touch_job(session, job.id, now)
+        records.mark_seen(session, self.record_source_id, self.progress.unchanged, job.id, now)
+        if source.autoarchive and source.id is not None and not self.progress.truncated:
+            with session.begin_nested():
+                refusal = autoarchive(
+                    session,
+                    source_id=source.id,
+                    seen=self.progress.seen,
+                    now=now,
+                    grace_days=self.settings.harvest.autoarchive_grace_days,
+                    max_ratio=self.settings.harvest.autoarchive_max_ratio,
+                    report=self._archived_item,
+                )
+            if refusal is not None:
+                harvest_runs.add_error(session, job.id, refusal, level="WARNING")
+        self._keep_pages()
+        job.status = JobStatus.DONE_ERRORS if job.items_failed else JobStatus.DONE
+        job.ended = utcnow()
+        self.checkpoint()
+
+    def _archived_item(self, archival: Archival) -> None:
+        job, obj = self.job, archival.obj
+        item = HarvestItem(
+            job_id=job.id,
+            seq=job.items_total,
+            remote_id=obj.harvest_remote_id,
+            remote_url=obj.harvest_remote_url,
+            kind=str(archival.kind),
+            status=ItemStatus.ARCHIVED,
+        )
+        if archival.kind == ItemKind.DATASET:
+            item.dataset_id = obj.id
+            job.items_datasets += 1
+        else:
+            item.dataservice_id = obj.id
+            job.items_dataservices += 1
+        self.session.add(item)
+        job.items_total += 1
+        job.items_archived += 1
+
+    def _keep_pages(self) -> None:
+        progress = self.progress
+        for page in self.pages.pending.values():
+            needed = {remote_id for remote_id, _kind in page.records}
+            if page.key in progress.spoiled_pages:
+                continue
+            if needed <= progress.done_by_page.get(page.key, set()):
+                self.pages.inner.put(page)
+
+    def _fail(self, exc: Exception) -> None:
+        session = self.session
+        job_id = self.job.id
+        if isinstance(exc, SQLAlchemyError):
+            session.rollback()
+            job = session.get(HarvestJob, job_id)
+            if job is None:  # the job row itself was rolled back (a preview): nothing to record on
+                raise exc
+            self.job = job
+        level, message, details = classify(exc)
+        if level == "ERROR" and not isinstance(exc, SourceError):
+            logger.error("Harvest job %s failed: %s", job_id, message, exc_info=exc)
+        else:
+            logger.warning("Harvest job %s failed: %s", job_id, message)
+        now = utcnow()
+        harvest_runs.touch_job(session, job_id, now)
+        harvest_runs.add_error(session, job_id, message, level=level, details=details, now=now)
+        self.job.status = JobStatus.FAILED
+        self.job.ended = now
+        self.checkpoint()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def classify(exc: BaseException) -> tuple[str, str, str | None]:
+    """(level, message, details) of a job-level failure (see the module docstring)."""
+    trace = "".join(traceback.format_exception(exc))
+    if isinstance(exc, SourceInvalid):
+        return "ERROR", exc.message, exc.details
+    if isinstance(exc, SourceUnavailable):
+        return "WARNING", exc.message, exc.details or trace
+    if isinstance(exc, BlockedAddress):
+        return "ERROR", describe(exc), trace
+    if isinstance(exc, httpx.HTTPError):
+        return "WARNING", describe(exc), trace
+    return "ERROR", describe(exc), trace
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line message for an exception, naming the URL of a failed request."""
+    text = str(exc).strip()
+    message = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, httpx.RequestError | httpx.HTTPStatusError):
+        try:
+            url = str(exc.request.url)
+        except RuntimeError:  # an httpx error raised without its request
+            url = ""
+        if url and url not in message:
+            message = f"{message} ({url})"
+    if not text or isinstance(exc, httpx.TimeoutException):
+        message = f"{type(exc).__name__}: {message}" if text else message
+    return message
+
+
+def payload_text(payload: Any) -> str | None:
+    """The raw payload as text, when it is text, bytes or JSON data; else `None`."""
+    if payload is None:
+        return None
+    if isinstance(payload, str):
+        return payload
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", errors="replace")
+    try:
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _bump(job: HarvestJob, status: ItemStatus) -> None:
+    name = f"items_{status.value}"
+    setattr(job, name, getattr(job, name) + 1)

@@ -1,0 +1,131 @@
+"""Preview: the real pipeline inside a transaction that is always rolled back.
+
+Nothing a preview does survives it: the job, its items, datasets, contact points, autoarchive
+marks all vanish with the rollback. To satisfy foreign keys, the job hangs off a throwaway copy
+of the source inserted in the same doomed transaction; the objects are stamped with the real
+source's id (or `None` for a source that was never saved), so matching and autoarchive see
+what a real run would. Previews never read or write the page cache: they show what mapping
+produces now, and the cap (`preview_max_items`) and the time budget (`preview_time_budget`)
+bound them. The objects returned are detached snapshots, resources loaded.
+
+On SQLite a preview holds the database write lock until it ends (at most the time budget plus
+one record), so other writers wait; PostgreSQL has no such limit.
+"""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.config import Settings
+from moisson.domain.enums import JobStatus
+from moisson.domain.pages import NoPageCache
+from moisson.harvest.engine import (
+    BackendRegistry,
+    RunLimits,
+    build_pipeline,
+    client_for,
+    resolve_backend,
+    source_ref,
+)
+from moisson.harvest.results import PreviewItem, PreviewResult
+from moisson.storage.base import new_id, utcnow
+from moisson.storage.models import HarvestJob, HarvestSource
+from moisson.storage.repositories import harvest_runs, harvested
+
+
+def preview_source(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    source: HarvestSource,
+    *,
+    backend_registry: BackendRegistry | None = None,
+    http: httpx.Client | None = None,
+) -> PreviewResult:
+    """Run `source` (saved or transient) as a preview and return what the job would be."""
+    saved = _is_saved(source)
+    backend_cls = resolve_backend(source.backend, settings, backend_registry)
+    client = http or client_for(settings, backend_cls)
+    session = session_factory(expire_on_commit=False)
+    try:
+        stand_in = _stand_in(source)
+        session.add(stand_in)
+        session.flush()  # the first statement is a write: see harvest_runs.touch_job
+        now = utcnow()
+        job = HarvestJob(
+            source_id=stand_in.id,
+            status=JobStatus.INITIALIZED,
+            created=now,
+            started=now,
+            heartbeat_at=now,
+        )
+        session.add(job)
+        session.flush()
+        pipeline = build_pipeline(
+            session,
+            settings,
+            job=job,
+            source=source,
+            ref=source_ref(source, backend_cls, settings, saved=saved),
+            record_source_id=stand_in.id,
+            backend=backend_cls(),
+            http=client,
+            pages=NoPageCache(),
+            limits=RunLimits(
+                max_items=settings.harvest.preview_max_items,
+                time_budget=settings.harvest.preview_time_budget,
+                note_truncation=False,
+            ),
+            checkpoint=session.flush,
+            preview=True,
+        )
+        pipeline.run()
+        result = _snapshot(session, pipeline.job, source_id=source.id if saved else None)
+    finally:
+        session.rollback()
+        session.close()
+        if http is None:
+            client.close()
+    return result
+
+
+def _is_saved(source: HarvestSource) -> bool:
+    state = inspect(source)
+    return bool(source.id) and (state.persistent or state.detached)
+
+
+def _stand_in(source: HarvestSource) -> HarvestSource:
+    token = new_id()
+    return HarvestSource(
+        id=token,
+        name=source.name or "preview",
+        slug=f"preview-{token}",
+        url=source.url,
+        backend=source.backend,
+        config=dict(source.config or {}),
+        organization_id=source.organization_id,
+        owner_id=source.owner_id,
+        autoarchive=source.autoarchive if source.autoarchive is not None else True,
+    )
+
+
+def _snapshot(session: Session, job: HarvestJob, *, source_id: str | None) -> PreviewResult:
+    session.flush()
+    items = harvest_runs.items_of_job(session, job.id)
+    errors = harvest_runs.item_errors(session, job.id)
+    logs = harvest_runs.item_logs(session, job.id)
+    result = PreviewResult(job=job, errors=harvest_runs.job_errors(session, job.id))
+    for item in items:
+        entry = PreviewItem(item=item, errors=errors.get(item.id, []), logs=logs.get(item.id, []))
+        if item.dataset_id is not None:
+            entry.dataset = harvested.dataset_with_resources(session, item.dataset_id)
+        if item.dataservice_id is not None:
+            entry.dataservice = harvested.dataservice(session, item.dataservice_id)
+        result.items.append(entry)
+    session.expunge_all()  # detach the snapshot before the rollback can expire it
+    job.id = None  # type: ignore[assignment]  # a preview job has no identity (spec 2.3)
+    job.source_id = source_id  # type: ignore[assignment]
+    for entry in result.items:
+        entry.item.job_id = None  # type: ignore[assignment]
+    return result

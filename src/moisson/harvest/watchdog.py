@@ -1,0 +1,43 @@
+"""Failing jobs whose worker went silent, so their source can run again.
+
+A worker refreshes `heartbeat_at` of the jobs it holds (the engine at every item, the local
+worker every `heartbeat_interval`). A job still active whose last sign of life (heartbeat,
+else start, else creation) is older than `job_stale_after` is declared dead: `failed`, with a
+job error saying so. Its items keep their statuses (an item left `started` is where the worker
+died). The unique index on active jobs then lets the source run again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from moisson.config import Settings
+from moisson.domain.enums import JobStatus
+from moisson.storage.base import utcnow
+from moisson.storage.repositories import harvest_runs
+
+
+def fail_stale_jobs(
+    session: Session, settings: Settings, *, now: datetime | None = None
+) -> list[str]:
+    """Fail every stale active job; returns their ids. The caller commits."""
+    now = now or utcnow()
+    stale_after = settings.harvest.job_stale_after
+    failed: list[str] = []
+    for job in harvest_runs.stale_jobs(session, now - timedelta(seconds=stale_after)):
+        last = job.heartbeat_at or job.started or job.created
+        harvest_runs.add_error(
+            session,
+            job.id,
+            f"The worker running this job stopped responding (no heartbeat since "
+            f"{last.isoformat(timespec='seconds')}, more than {stale_after:g}s ago); "
+            "the job was marked failed and the source can be run again",
+            now=now,
+        )
+        job.status = JobStatus.FAILED
+        job.ended = now
+        failed.append(job.id)
+    session.flush()
+    return failed

@@ -1,0 +1,113 @@
+"""Update frequencies: udata ids, their legacy aliases and the two IRI vocabularies (spec 2.6).
+
+`frequency_from_value` is the CKAN rule (spec 6.2): a full Dublin Core or EU frequency IRI,
+else a udata id (legacy aliases included), compared without regard to case.
+"""
+
+from __future__ import annotations
+
+from moisson.domain.enums import Frequency
+
+DC_FREQUENCY_NS = "http://purl.org/cld/freq/"
+EU_FREQUENCY_NS = "http://publications.europa.eu/resource/authority/frequency/"
+
+#: Dublin Core local names are spelled like udata ids.
+DC_FREQUENCIES: dict[str, Frequency] = {
+    name: Frequency(name)
+    for name in (
+        "continuous",
+        "daily",
+        "threeTimesAWeek",
+        "semiweekly",
+        "weekly",
+        "biweekly",
+        "threeTimesAMonth",
+        "semimonthly",
+        "monthly",
+        "bimonthly",
+        "quarterly",
+        "threeTimesAYear",
+        "semiannual",
+        "annual",
+        "biennial",
+        "triennial",
+        "irregular",
+    )
+}
+
+EU_FREQUENCIES: dict[str, Frequency] = {
+    "UNKNOWN": Frequency.UNKNOWN,
+    "UPDATE_CONT": Frequency.CONTINUOUS,
+    "1MIN": Frequency.ONE_MINUTE,
+    "5MIN": Frequency.FIVE_MINUTES,
+    "10MIN": Frequency.TEN_MINUTES,
+    "15MIN": Frequency.FIFTEEN_MINUTES,
+    "30MIN": Frequency.THIRTY_MINUTES,
+    "HOURLY": Frequency.HOURLY,
+    "BIHOURLY": Frequency.BIHOURLY,
+    "TRIHOURLY": Frequency.TRIHOURLY,
+    "12HRS": Frequency.TWELVE_HOURS,
+    "CONT": Frequency.SEVERAL_TIMES_A_DAY,
+    "NEVER": Frequency.NEVER,
+    "OTHER": Frequency.OTHER,
+    "DAILY": Frequency.DAILY,
+    "WEEKLY_5": Frequency.FIVE_TIMES_A_WEEK,
+    "WEEKLY_3": Frequency.THREE_TIMES_A_WEEK,
+    "WEEKLY_2": Frequency.SEMIWEEKLY,
+    "WEEKLY": Frequency.WEEKLY,
+    "BIWEEKLY": Frequency.BIWEEKLY,
+    "MONTHLY_3": Frequency.THREE_TIMES_A_MONTH,
+    "MONTHLY_2": Frequency.SEMIMONTHLY,
+    "MONTHLY": Frequency.MONTHLY,
+    "BIMONTHLY": Frequency.BIMONTHLY,
+    "QUARTERLY": Frequency.QUARTERLY,
+    "DAILY_3": Frequency.THREE_TIMES_A_DAY,
+    "DAILY_2": Frequency.SEMIDAILY,
+    "ANNUAL_3": Frequency.THREE_TIMES_A_YEAR,
+    "ANNUAL_2": Frequency.SEMIANNUAL,
+    "ANNUAL": Frequency.ANNUAL,
+    "BIENNIAL": Frequency.BIENNIAL,
+    "TRIENNIAL": Frequency.TRIENNIAL,
+    "QUADRENNIAL": Frequency.QUADRENNIAL,
+    "QUINQUENNIAL": Frequency.QUINQUENNIAL,
+    "DECENNIAL": Frequency.DECENNIAL,
+    "BIDECENNIAL": Frequency.BIDECENNIAL,
+    "TRIDECENNIAL": Frequency.TRIDECENNIAL,
+    "AS_NEEDED": Frequency.PUNCTUAL,
+    "IRREG": Frequency.IRREGULAR,
+    "NOT_PLANNED": Frequency.NOT_PLANNED,
+}
+
+#: Old udata ids still accepted when a frequency is given by id.
+LEGACY_ALIASES: dict[str, Frequency] = {
+    "realtime": Frequency.CONTINUOUS,
+    "fourTimesADay": Frequency.SEVERAL_TIMES_A_DAY,
+    "fourTimesAWeek": Frequency.OTHER,
+    "fortnighly": Frequency.BIWEEKLY,  # sic: udata's historical spelling
+    "biannual": Frequency.SEMIANNUAL,
+}
+
+_BY_LOWER_ID: dict[str, Frequency] = {
+    **{alias.lower(): freq for alias, freq in LEGACY_ALIASES.items()},
+    **{freq.value.lower(): freq for freq in Frequency},
+}
+
+
+def frequency_from_iri(value: str) -> Frequency | None:
+    """A Dublin Core or EU frequency IRI (exact local name) → udata frequency."""
+    if value.startswith(DC_FREQUENCY_NS):
+        return DC_FREQUENCIES.get(value.removeprefix(DC_FREQUENCY_NS))
+    if value.startswith(EU_FREQUENCY_NS):
+        return EU_FREQUENCIES.get(value.removeprefix(EU_FREQUENCY_NS))
+    return None
+
+
+def frequency_from_id(value: str) -> Frequency | None:
+    """A udata frequency id or legacy alias, whatever its case (`Daily`, `realtime`)."""
+    return _BY_LOWER_ID.get(value.strip().lower())
+
+
+def frequency_from_value(value: str) -> Frequency | None:
+    """CKAN's `frequency` extra: an IRI of either vocabulary, else a udata id, else `None`."""
+    value = value.strip()
+    return frequency_from_iri(value) or frequency_from_id(value)

@@ -1,0 +1,24 @@
+"""Update frequency from `dct:accrualPeriodicity` (spec 2.6)."""
+
+from __future__ import annotations
+
+from pyoxigraph import BlankNode, Literal
+
+from moisson.domain.enums import Frequency
+from moisson.mapping.rdf.graph import RdfGraph, Term
+from moisson.mapping.rdf.namespaces import DCT
+from moisson.mapping.rdf.urls import is_valid_url
+from moisson.mapping.rdf.vocabularies import FREQUENCY_BY_CODE, FREQUENCY_BY_IRI
+
+
+def frequency_from_rdf(graph: RdfGraph, node: Term) -> Frequency | None:
+    """`None` when nothing maps: the local dataset then keeps its frequency."""
+    value = graph.value(node, DCT.accrualPeriodicity)
+    if value is None or isinstance(value, BlankNode):
+        return None
+    if isinstance(value, Literal):
+        text = value.value.strip()
+        if is_valid_url(text, allow_private=True):
+            return FREQUENCY_BY_IRI.get(text)
+        return FREQUENCY_BY_CODE.get(text.lower())
+    return FREQUENCY_BY_IRI.get(value.value)

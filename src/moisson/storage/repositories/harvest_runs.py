@@ -1,0 +1,141 @@
+"""Writes and queries of the engine on jobs, items, errors and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from moisson.domain.enums import JobStatus
+from moisson.storage.models import (
+    HarvestErrorRow,
+    HarvestItem,
+    HarvestJob,
+    HarvestLogRow,
+    HarvestSource,
+)
+
+ACTIVE_STATUSES = (
+    JobStatus.PENDING,
+    JobStatus.INITIALIZING,
+    JobStatus.INITIALIZED,
+    JobStatus.PROCESSING,
+)
+
+
+def job_by_id(session: Session, job_id: str) -> HarvestJob | None:
+    return session.get(HarvestJob, job_id)
+
+
+def source_by_id(session: Session, source_id: str) -> HarvestSource | None:
+    return session.get(HarvestSource, source_id)
+
+
+def touch_job(session: Session, job_id: str, now: datetime) -> None:
+    """Refresh the job's heartbeat with a plain UPDATE.
+
+    The engine opens each of its transactions with this write: besides proving liveness, on
+    SQLite it takes the write lock before any read, so a commit by another connection cannot
+    invalidate this transaction's snapshot (SQLITE_BUSY_SNAPSHOT) half-way through an item.
+    """
+    session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id == job_id)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refresh_heartbeats(session: Session, job_ids: Iterable[str], now: datetime) -> int:
+    """Heartbeat of every still-active job among `job_ids` (the jobs a worker holds)."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_STATUSES))
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def add_error(
+    session: Session,
+    job_id: str,
+    message: str,
+    *,
+    item_id: str | None = None,
+    level: str = "ERROR",
+    details: str | None = None,
+    now: datetime | None = None,
+) -> HarvestErrorRow:
+    row = HarvestErrorRow(
+        job_id=job_id, item_id=item_id, level=level, message=message, details=details
+    )
+    if now is not None:
+        row.created_at = now
+    session.add(row)
+    return row
+
+
+def add_logs(session: Session, item_id: str, lines: Sequence[tuple[str, str]]) -> None:
+    session.add_all(
+        HarvestLogRow(item_id=item_id, seq=seq, level=level, message=message)
+        for seq, (level, message) in enumerate(lines)
+    )
+
+
+def stale_jobs(session: Session, cutoff: datetime) -> list[HarvestJob]:
+    """Active jobs whose last sign of life (heartbeat, else start, else creation) is older
+    than `cutoff`, locked against a concurrent watchdog where the database can."""
+    last_sign = func.coalesce(HarvestJob.heartbeat_at, HarvestJob.started, HarvestJob.created)
+    stmt = (
+        select(HarvestJob)
+        .where(HarvestJob.status.in_(ACTIVE_STATUSES), last_sign < cutoff)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def pending_job_ids(session: Session) -> list[str]:
+    stmt = select(HarvestJob.id).where(HarvestJob.status == JobStatus.PENDING)
+    return list(session.scalars(stmt.order_by(HarvestJob.created)))
+
+
+def job_errors(session: Session, job_id: str) -> list[HarvestErrorRow]:
+    """Job-level errors (not attached to an item), oldest first."""
+    stmt = select(HarvestErrorRow).where(
+        HarvestErrorRow.job_id == job_id, HarvestErrorRow.item_id.is_(None)
+    )
+    return list(session.scalars(stmt.order_by(HarvestErrorRow.created_at, HarvestErrorRow.id)))
+
+
+def items_of_job(session: Session, job_id: str) -> list[HarvestItem]:
+    stmt = select(HarvestItem).where(HarvestItem.job_id == job_id).order_by(HarvestItem.seq)
+    return list(session.scalars(stmt))
+
+
+def item_errors(session: Session, job_id: str) -> dict[str, list[HarvestErrorRow]]:
+    stmt = select(HarvestErrorRow).where(
+        HarvestErrorRow.job_id == job_id, HarvestErrorRow.item_id.is_not(None)
+    )
+    found: dict[str, list[HarvestErrorRow]] = {}
+    for row in session.scalars(stmt.order_by(HarvestErrorRow.created_at, HarvestErrorRow.id)):
+        found.setdefault(str(row.item_id), []).append(row)
+    return found
+
+
+def item_logs(session: Session, job_id: str) -> dict[str, list[HarvestLogRow]]:
+    stmt = (
+        select(HarvestLogRow)
+        .join(HarvestItem, HarvestItem.id == HarvestLogRow.item_id)
+        .where(HarvestItem.job_id == job_id)
+        .order_by(HarvestLogRow.item_id, HarvestLogRow.seq)
+    )
+    found: dict[str, list[HarvestLogRow]] = {}
+    for row in session.scalars(stmt):
+        found.setdefault(row.item_id, []).append(row)
+    return found

@@ -1,0 +1,189 @@
+"""The engine's queries on harvested objects: matching, slugs, links, autoarchive, contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from moisson.storage.base import new_id
+from moisson.storage.models import (
+    ContactPoint,
+    Dataservice,
+    Dataset,
+    HarvestRecord,
+    Organization,
+    User,
+)
+
+Harvested = Dataset | Dataservice
+HarvestedModel = type[Dataset] | type[Dataservice]
+
+
+def _with_resources(model: HarvestedModel) -> list[ORMOption]:
+    return [selectinload(Dataset.resources)] if model is Dataset else []
+
+
+def by_id(session: Session, model: HarvestedModel, object_id: str) -> Harvested | None:
+    """The object, with its resources loaded if it is a dataset."""
+    return cast(Harvested | None, session.get(model, object_id, options=_with_resources(model)))
+
+
+def dataset_with_resources(session: Session, dataset_id: str) -> Dataset | None:
+    return session.get(Dataset, dataset_id, options=_with_resources(Dataset))
+
+
+def dataservice(session: Session, dataservice_id: str) -> Dataservice | None:
+    return session.get(Dataservice, dataservice_id)
+
+
+def same_source(
+    model: type[Dataset] | type[Dataservice], source_id: str | None, domain: str
+) -> ColumnElement[bool]:
+    """Objects harvested from this source: by source id, or by domain (behaviour spec 6.5)."""
+    by_domain = model.harvest_domain == domain
+    if source_id is None:
+        return by_domain
+    return or_(by_domain, model.harvest_source_id == source_id)
+
+
+def find_by_remote_id(
+    session: Session,
+    model: HarvestedModel,
+    remote_id: str,
+    *,
+    anywhere: bool,
+    source_id: str | None,
+    domain: str,
+) -> Harvested | None:
+    """The first object with this remote id: from any source when `anywhere` (URI ids),
+    else from this source or domain. Oldest first, so the choice is stable."""
+    stmt = select(model).where(model.harvest_remote_id == remote_id)
+    if not anywhere:
+        stmt = stmt.where(same_source(model, source_id, domain))
+    stmt = stmt.order_by(model.created_at, model.id).limit(1)
+    return cast(Harvested | None, session.scalars(stmt.options(*_with_resources(model))).first())
+
+
+def slug_in_use(session: Session, model: HarvestedModel, base: str) -> set[str]:
+    """Slugs of `model` equal to `base` or shaped `base-N`."""
+    escaped = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = select(model.slug).where(
+        or_(model.slug == base, model.slug.like(f"{escaped}-%", escape="\\"))
+    )
+    return set(session.scalars(stmt))
+
+
+def served_dataset_ids(
+    session: Session, remote_ids: Iterable[str], *, source_id: str | None, domain: str
+) -> list[str]:
+    """Ids of this source's datasets for each remote id, in order: an exact remote id first,
+    else one whose remote id ends with it (a relative identifier); unknown ones are left out."""
+    found: list[str] = []
+    for remote_id in remote_ids:
+        if not remote_id:
+            continue
+        mine = same_source(Dataset, source_id, domain)
+        exact = session.scalars(
+            select(Dataset.id)
+            .where(mine, Dataset.harvest_remote_id == remote_id)
+            .order_by(Dataset.created_at)
+            .limit(1)
+        ).first()
+        if exact is None:
+            escaped = remote_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            exact = session.scalars(
+                select(Dataset.id)
+                .where(mine, Dataset.harvest_remote_id.like(f"%{escaped}", escape="\\"))
+                .order_by(Dataset.created_at)
+                .limit(1)
+            ).first()
+        if exact is not None and exact not in found:
+            found.append(exact)
+    return found
+
+
+def archive_candidates(
+    session: Session, model: HarvestedModel, source_id: str, cutoff: datetime
+) -> list[Harvested]:
+    """Objects of the source not updated since `cutoff` and whose record was not seen since
+    (an unchanged record refreshes its `HarvestRecord`, not its object). Oldest first."""
+    seen_recently = exists().where(
+        HarvestRecord.source_id == source_id,
+        HarvestRecord.remote_id == model.harvest_remote_id,
+        HarvestRecord.updated_at >= cutoff,
+    )
+    stmt = select(model).where(
+        model.harvest_source_id == source_id,
+        or_(model.harvest_last_update.is_(None), model.harvest_last_update < cutoff),
+        ~seen_recently,
+    )
+    found: list[Harvested] = list(session.scalars(stmt.order_by(model.created_at, model.id)))
+    return found
+
+
+def count_live(session: Session, model: type[Dataset] | type[Dataservice], source_id: str) -> int:
+    stmt = select(func.count()).where(
+        model.harvest_source_id == source_id,
+        model.archived_at.is_(None),
+        model.deleted_at.is_(None),
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def contact_point(
+    session: Session,
+    *,
+    name: str | None,
+    email: str | None,
+    contact_form: str | None,
+    role: str,
+    organization_id: str | None,
+    owner_id: str | None,
+) -> ContactPoint:
+    """The producer's contact point with exactly these values, created if missing."""
+    stmt = select(ContactPoint).where(
+        and_(
+            _equal(ContactPoint.name, name),
+            _equal(ContactPoint.email, email),
+            _equal(ContactPoint.contact_form, contact_form),
+            ContactPoint.role == role,
+            _equal(ContactPoint.organization_id, organization_id),
+            _equal(ContactPoint.owner_id, owner_id),
+        )
+    )
+    found = session.scalars(stmt.limit(1)).first()
+    if found is None:
+        found = ContactPoint(
+            id=new_id(),
+            name=name,
+            email=email,
+            contact_form=contact_form,
+            role=role,
+            organization_id=organization_id,
+            owner_id=owner_id,
+        )
+        session.add(found)
+    return found
+
+
+def _equal(column: Any, value: object) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+
+
+def producer_label(session: Session, organization_id: str | None, owner_id: str | None) -> str:
+    """How to name an object's producer in a message: `organization "Name" (id)`."""
+    if organization_id is not None:
+        org = session.get(Organization, organization_id)
+        return f'organization "{org.name}" ({org.id})' if org else organization_id
+    if owner_id is not None:
+        user = session.get(User, owner_id)
+        if user is None:
+            return owner_id
+        name = f"{user.first_name} {user.last_name}".strip() or user.slug
+        return f'user "{name}" ({user.id})'
+    return "nobody"

@@ -1,0 +1,41 @@
+"""`HarvestPage` rows behind the `moisson.domain.pages.PageCache` protocol."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from moisson.domain.enums import ItemKind
+from moisson.domain.pages import CachedPage
+from moisson.storage.models import HarvestPage
+
+
+class DbPageCache:
+    """The page cache of one source, read and written in the caller's session."""
+
+    def __init__(self, session: Session, source_id: str) -> None:
+        self.session = session
+        self.source_id = source_id
+
+    def get(self, key: str) -> CachedPage | None:
+        row = self.session.get(HarvestPage, (self.source_id, key))
+        if row is None:
+            return None
+        return CachedPage(
+            key=row.key,
+            digest=row.digest,
+            records=tuple((str(rid), ItemKind(kind)) for rid, kind in row.records),
+            next_key=row.next_key,
+            etag=row.etag,
+            last_modified=row.last_modified,
+        )
+
+    def put(self, page: CachedPage) -> None:
+        row = self.session.get(HarvestPage, (self.source_id, page.key))
+        if row is None:
+            row = HarvestPage(source_id=self.source_id, key=page.key)
+            self.session.add(row)
+        row.digest = page.digest
+        row.records = [[rid, str(kind)] for rid, kind in page.records]
+        row.next_key = page.next_key
+        row.etag = page.etag
+        row.last_modified = page.last_modified

@@ -1,0 +1,60 @@
+"""The last harvested state of each remote record (`HarvestRecord`): incremental runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from moisson.storage.models import HarvestRecord
+
+
+def get(session: Session, source_id: str, remote_id: str) -> HarvestRecord | None:
+    return session.get(HarvestRecord, (source_id, remote_id))
+
+
+def save(
+    session: Session,
+    *,
+    source_id: str,
+    remote_id: str,
+    kind: str,
+    content_hash: str,
+    payload: str | None,
+    dataset_id: str | None,
+    dataservice_id: str | None,
+    job_id: str,
+    now: datetime,
+) -> HarvestRecord:
+    record = get(session, source_id, remote_id)
+    if record is None:
+        record = HarvestRecord(source_id=source_id, remote_id=remote_id)
+        session.add(record)
+    record.kind = kind
+    record.content_hash = content_hash
+    record.payload = payload
+    record.dataset_id = dataset_id
+    record.dataservice_id = dataservice_id
+    record.job_id = job_id
+    record.updated_at = now
+    return record
+
+
+def mark_seen(
+    session: Session, source_id: str, remote_ids: Iterable[str], job_id: str, now: datetime
+) -> None:
+    """Record that unchanged records were seen by `job_id`: `updated_at` is their last
+    sighting, which the autoarchive grace period reads (their objects were not rewritten)."""
+    ids = list(remote_ids)
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(HarvestRecord)
+            .where(
+                HarvestRecord.source_id == source_id,
+                HarvestRecord.remote_id.in_(ids[start : start + 500]),
+            )
+            .values(job_id=job_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,109 @@
+"""The in-process worker: a small thread pool running jobs, with heartbeats and a watchdog.
+
+`submit()` is called after the transaction creating the job has committed
+(`moisson.services.runs.JobRunner`). A background thread refreshes the heartbeat of every job
+the worker holds, queued or running, every `heartbeat_interval`, so a job waiting for a free
+thread is not mistaken for a dead one; it also runs the watchdog, which fails the jobs of
+workers that died (this process's previous life included). `start()` re-submits the jobs left
+`pending` in the database, since an in-process queue does not survive a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.config import Settings
+from moisson.harvest.engine import run_job
+from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.storage.base import utcnow
+from moisson.storage.repositories import harvest_runs
+from moisson.storage.session import unit_of_work
+
+logger = logging.getLogger(__name__)
+
+
+class LocalWorker:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+        **run_options: Any,
+    ) -> None:
+        """`run_options` are passed to `run_job` (`backend_registry`, `http`: tests)."""
+        self.session_factory = session_factory
+        self.settings = settings
+        self.run_options = run_options
+        self._executor: ThreadPoolExecutor | None = None
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def start(self, *, resume_pending: bool = True) -> None:
+        if self._executor is not None:
+            return
+        self._stopping.clear()
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, self.settings.harvest.worker_threads),
+            thread_name_prefix="moisson-job",
+        )
+        self._ticker = threading.Thread(
+            target=self._tick_forever, name="moisson-heartbeat", daemon=True
+        )
+        self._ticker.start()
+        if resume_pending:
+            with unit_of_work(self.session_factory) as session:
+                pending = harvest_runs.pending_job_ids(session)
+            for job_id in pending:
+                self.submit(job_id)
+
+    def submit(self, job_id: str) -> Future[None]:
+        if self._executor is None:
+            raise RuntimeError("LocalWorker.submit() before start()")
+        with self._lock:
+            self._held.add(job_id)
+        return self._executor.submit(self._run, job_id)
+
+    def stop(self, *, wait: bool = True) -> None:
+        self._stopping.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=not wait)
+            self._executor = None
+
+    @property
+    def held(self) -> set[str]:
+        with self._lock:
+            return set(self._held)
+
+    def _run(self, job_id: str) -> None:
+        try:
+            run_job(self.session_factory, self.settings, job_id, **self.run_options)
+        except Exception:
+            logger.exception("Harvest job %s crashed the worker thread", job_id)
+        finally:
+            with self._lock:
+                self._held.discard(job_id)
+
+    def _tick_forever(self) -> None:
+        interval = max(0.01, self.settings.harvest.heartbeat_interval)
+        while not self._stopping.wait(interval):
+            self.tick()
+
+    def tick(self) -> None:
+        """One heartbeat of the held jobs, then one watchdog pass."""
+        try:
+            with unit_of_work(self.session_factory) as session:
+                harvest_runs.refresh_heartbeats(session, self.held, utcnow())
+            with unit_of_work(self.session_factory) as session:
+                for job_id in fail_stale_jobs(session, self.settings):
+                    logger.warning("Harvest job %s had no heartbeat: marked failed", job_id)
+        except Exception:
+            logger.exception("Heartbeat/watchdog pass failed; retrying at the next tick")

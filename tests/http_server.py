@@ -1,0 +1,151 @@
+"""A real HTTP server on 127.0.0.1, in a thread, serving scripted replies.
+
+For tests that must cross real sockets (SSRF guard, timeouts, resets, size caps): a
+`MockTransport` would bypass exactly the code under test. Each path has a list of `Reply`s
+served in order; the last one repeats.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering at all."""
+    drip: float | None = None
+    """Send the body one chunk at a time, sleeping this long between chunks."""
+    chunk_size: int = 1
+    endless: bool = False
+    """Stream `body` over and over until the client goes away (no Content-Length)."""
+    reset: bool = False
+    """Drop the connection with a TCP reset instead of answering."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class LoopbackServer:
+    def __init__(self, routes: dict[str, Reply | Sequence[Reply]]) -> None:
+        self._routes = {
+            path: [replies] if isinstance(replies, Reply) else list(replies)
+            for path, replies in routes.items()
+        }
+        self._lock = threading.Lock()
+        self.requests: list[Seen] = []
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _next_reply(self, path: str) -> Reply:
+        with self._lock:
+            replies = self._routes.get(path) or self._routes.get("*")
+            if not replies:
+                return Reply(status=404, body=b"not scripted")
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with server._lock:
+                    server.requests.append(
+                        Seen(self.command, self.path, dict(self.headers.items()), body)
+                    )
+                reply = server._next_reply(self.path.split("?", 1)[0])
+                if reply.delay:
+                    server._stopping.wait(reply.delay)
+                if reply.reset:
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.endless:
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self._stream_forever(reply)
+                    return
+                if "content-length" not in {k.lower() for k in reply.headers}:
+                    self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if reply.drip is None:
+                    self.wfile.write(reply.body)
+                    return
+                for start in range(0, len(reply.body), reply.chunk_size):
+                    if server._stopping.wait(reply.drip):
+                        return
+                    self.wfile.write(reply.body[start : start + reply.chunk_size])
+                    self.wfile.flush()
+
+            def _stream_forever(self, reply: Reply) -> None:
+                self.close_connection = True
+                try:
+                    while not server._stopping.is_set():
+                        self.wfile.write(reply.body or b"x" * 65536)
+                        if reply.drip:
+                            time.sleep(reply.drip)
+                except OSError:  # the client hung up, as expected
+                    return
+
+            do_GET = _serve
+            do_POST = _serve
+            do_HEAD = _serve
+
+        return Handler
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@contextmanager
+def loopback_server(routes: dict[str, Reply | Sequence[Reply]]) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(routes).start()
+    try:
+        yield server
+    finally:
+        server.stop()
