@@ -64,6 +64,8 @@ class HarvestSettings(BaseModel):
     """Never archive more than this share of a source's live objects in one job."""
     job_stale_after: float = 600.0
     """Seconds without a heartbeat after which a running job is declared dead."""
+    pending_job_timeout: float = 86400.0
+    """Seconds a job may stay queued (`pending`) before the watchdog declares it lost."""
     heartbeat_interval: float = 15.0
     worker_threads: int = 2
     """Jobs run at once by the in-process worker."""

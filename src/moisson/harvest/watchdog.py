@@ -3,8 +3,10 @@
 A worker refreshes `heartbeat_at` of the jobs it holds (the engine at every item, the local
 worker every `heartbeat_interval`). A job still active whose last sign of life (heartbeat,
 else start, else creation) is older than `job_stale_after` is declared dead: `failed`, with a
-job error saying so. Its items keep their statuses (an item left `started` is where the worker
-died). The unique index on active jobs then lets the source run again.
+job error saying so. Its items keep their statuses (an item left `started` is where the
+worker died). The unique index on active jobs then lets the source run again. A pending job
+nobody took gets `pending_job_timeout` instead: it may be waiting in a broker queue behind
+other sources' jobs.
 """
 
 from __future__ import annotations
@@ -26,16 +28,25 @@ def fail_stale_jobs(
     now = now or utcnow()
     stale_after = settings.harvest.job_stale_after
     failed: list[str] = []
-    for job in harvest_runs.stale_jobs(session, now - timedelta(seconds=stale_after)):
-        last = job.heartbeat_at or job.started or job.created
-        harvest_runs.add_error(
-            session,
-            job.id,
-            f"The worker running this job stopped responding (no heartbeat since "
-            f"{last.isoformat(timespec='seconds')}, more than {stale_after:g}s ago); "
-            "the job was marked failed and the source can be run again",
-            now=now,
-        )
+    pending_timeout = settings.harvest.pending_job_timeout
+    stale = harvest_runs.stale_jobs(
+        session, now - timedelta(seconds=stale_after), now - timedelta(seconds=pending_timeout)
+    )
+    for job in stale:
+        last = (job.heartbeat_at or job.started or job.created).isoformat(timespec="seconds")
+        if job.status == JobStatus.PENDING:
+            message = (
+                f"No worker took this job (queued since {last}, more than "
+                f"{pending_timeout:g}s ago: is a worker running?); the job was marked failed "
+                "and the source can be run again"
+            )
+        else:
+            message = (
+                f"The worker running this job stopped responding (no heartbeat since {last}, "
+                f"more than {stale_after:g}s ago); the job was marked failed and the source "
+                "can be run again"
+            )
+        harvest_runs.add_error(session, job.id, message, now=now)
         job.status = JobStatus.FAILED
         job.ended = now
         failed.append(job.id)

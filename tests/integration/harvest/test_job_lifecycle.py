@@ -69,6 +69,24 @@ class TestWatchdog:
         assert "stopped responding" in message
         assert create_pending_job(db, source).status == JobStatus.PENDING
 
+    def test_a_queued_job_waits_longer_than_a_running_one(
+        self, db: Session, settings: Settings
+    ) -> None:
+        source = make_source(db)
+        queued_for = timedelta(seconds=settings.harvest.job_stale_after + 60)
+        queued = HarvestJob(
+            source_id=source.id, status=JobStatus.PENDING, created=utcnow() - queued_for
+        )
+        db.add(queued)
+        db.flush()
+        assert fail_stale_jobs(db, settings) == []
+        lost = utcnow() + timedelta(seconds=settings.harvest.pending_job_timeout)
+        assert fail_stale_jobs(db, settings, now=lost) == [queued.id]
+        message = db.scalars(
+            select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == queued.id)
+        ).one()
+        assert "No worker took this job" in message
+
     def test_a_live_job_is_left_alone(self, db: Session, settings: Settings) -> None:
         source = make_source(db)
         live = HarvestJob(source_id=source.id, status=JobStatus.INITIALIZED, heartbeat_at=utcnow())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from moisson.domain.enums import JobStatus
@@ -88,13 +88,23 @@ def add_logs(session: Session, item_id: str, lines: Sequence[tuple[str, str]]) -
     )
 
 
-def stale_jobs(session: Session, cutoff: datetime) -> list[HarvestJob]:
+def stale_jobs(
+    session: Session, running_cutoff: datetime, pending_cutoff: datetime
+) -> list[HarvestJob]:
     """Active jobs whose last sign of life (heartbeat, else start, else creation) is older
-    than `cutoff`, locked against a concurrent watchdog where the database can."""
+    than the cutoff of their state, locked against a concurrent watchdog where the database
+    can. A pending job may legitimately wait in a broker queue behind others, so it gets a
+    longer cutoff than a job a worker has taken."""
     last_sign = func.coalesce(HarvestJob.heartbeat_at, HarvestJob.started, HarvestJob.created)
+    running = [status for status in ACTIVE_STATUSES if status != JobStatus.PENDING]
     stmt = (
         select(HarvestJob)
-        .where(HarvestJob.status.in_(ACTIVE_STATUSES), last_sign < cutoff)
+        .where(
+            or_(
+                and_(HarvestJob.status.in_(running), last_sign < running_cutoff),
+                and_(HarvestJob.status == JobStatus.PENDING, last_sign < pending_cutoff),
+            )
+        )
         .with_for_update(skip_locked=True)
     )
     return list(session.scalars(stmt))
