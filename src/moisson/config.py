@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     """SQLAlchemy URL. PostgreSQL: `postgresql+psycopg://user@host/db`."""
     broker_url: str = ""
     """Empty: jobs run in the in-process worker. `redis://...` or `amqp://...`: Celery."""
+    celery_queue: str = "moisson"
+    """Prefix of the Celery queue names (`<prefix>.harvest`); lets deployments share a broker."""
     outbound_allow_networks: Annotated[
         list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
     ] = Field(default_factory=list)

@@ -49,5 +49,54 @@ def serve(
         typer.echo("")
         typer.echo(f"    {created.api_key}")
         typer.echo("")
-    api = create_app(state.settings, session_factory=state.sessions())
-    uvicorn.run(api, host=host, port=port)
+    from moisson.tasks.runtime import serving_background
+
+    background = serving_background(state.settings, state.sessions())
+    api = create_app(state.settings, session_factory=state.sessions(), runner=background.runner)
+    background.start()
+    try:
+        uvicorn.run(api, host=host, port=port)
+    finally:
+        background.stop()
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: int = typer.Option(2, help="Jobs this worker runs at once."),
+    name: str = typer.Option("", help="Celery node name (default: moisson@<host>)."),
+) -> None:
+    """Run a Celery worker for harvest jobs (needs MOISSON_BROKER_URL).
+
+    Example: MOISSON_BROKER_URL=redis://127.0.0.1:6379/0 moisson worker --concurrency 4
+    """
+    from moisson.tasks.celery_app import harvest_queue, make_celery
+
+    settings = state_of(ctx).settings
+    if not settings.broker_url:
+        err.print("moisson worker needs a broker: set MOISSON_BROKER_URL (redis:// or amqp://)")
+        raise typer.Exit(2)
+    argv = ["worker", f"--concurrency={concurrency}", f"--queues={harvest_queue(settings)}"]
+    argv += ["--loglevel=INFO", f"--hostname={name}"] if name else ["--loglevel=INFO"]
+    make_celery(settings).worker_main(argv)
+
+
+@app.command()
+def scheduler(
+    ctx: typer.Context,
+    interval: float = typer.Option(30.0, help="Seconds between two scheduler ticks."),
+) -> None:
+    """Enqueue scheduled harvests, fail jobs of dead workers, purge old data (with Celery).
+
+    Several schedulers may run at once: each due source is enqueued once.
+    Example: MOISSON_BROKER_URL=redis://127.0.0.1:6379/0 moisson scheduler
+    """
+    from moisson.tasks.runtime import make_runner
+    from moisson.tasks.scheduler import Scheduler
+
+    state = state_of(ctx)
+    if not state.settings.broker_url:
+        err.print("moisson scheduler is for Celery deployments: `moisson serve` already runs one")
+        raise typer.Exit(2)
+    runner = make_runner(state.settings)
+    Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)

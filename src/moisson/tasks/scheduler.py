@@ -3,6 +3,10 @@
 It works the same with the in-process worker and with Celery (the `runner` decides where
 jobs run). Several schedulers may run at once: `claim_due_sources` makes sure each due
 source is claimed by one of them only.
+
+Each tick can also run the watchdog (`moisson scheduler` does; with the in-process worker,
+the worker runs its own), and once a day the retention purges: jobs older than
+`jobs_retention_days`, and soft-deleted sources (their datasets are archived, not deleted).
 """
 
 from __future__ import annotations
@@ -10,12 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from moisson.config import Settings
 from moisson.errors import Conflict
+from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.services.retention import purge_deleted_sources, purge_jobs
 from moisson.services.runs import JobRunner, create_pending_job
 from moisson.services.scheduling import claim_due_sources
 from moisson.storage.base import utcnow
@@ -23,24 +30,36 @@ from moisson.storage.session import unit_of_work
 
 log = logging.getLogger(__name__)
 
+MAINTENANCE_EVERY = timedelta(days=1)
+
 
 class Scheduler:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         runner: JobRunner,
+        settings: Settings,
         *,
+        watchdog: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session_factory = session_factory
         self.runner = runner
+        self.settings = settings
+        self.watchdog = watchdog
         self.clock = clock
+        self.last_maintenance: datetime | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[str]:
         """Enqueue every source due now; returns the ids of the jobs created."""
         now = self.clock()
+        if self.watchdog:
+            with unit_of_work(self.session_factory) as session:
+                fail_stale_jobs(session, self.settings, now=now)
+        if self.last_maintenance is None or now - self.last_maintenance >= MAINTENANCE_EVERY:
+            self.run_maintenance(now)
         job_ids: list[str] = []
         try:
             with unit_of_work(self.session_factory) as session:
@@ -58,6 +77,15 @@ class Scheduler:
         for job_id in job_ids:
             self.runner.submit(job_id)
         return job_ids
+
+    def run_maintenance(self, now: datetime) -> None:
+        with unit_of_work(self.session_factory) as session:
+            jobs = purge_jobs(
+                session, now=now, retention_days=self.settings.harvest.jobs_retention_days
+            )
+            sources = purge_deleted_sources(session, now=now)
+        self.last_maintenance = now
+        log.info("Retention: purged %d old jobs and %d deleted sources", jobs, sources)
 
     def run_forever(self, interval: float = 30.0) -> None:
         while not self._stop.is_set():

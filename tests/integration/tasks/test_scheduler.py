@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.services.scheduling import set_schedule
 from moisson.storage.models import HarvestJob, HarvestSource
@@ -43,7 +44,7 @@ def add_source(session: Session, name: str, *, due: bool = True, **kwargs: objec
 
 class TestTick:
     def test_due_sources_get_one_pending_job_each(
-        self, session_factory: sessionmaker[Session]
+        self, session_factory: sessionmaker[Session], settings: Settings
     ) -> None:
         with session_factory() as session:
             due = add_source(session, "Due")
@@ -54,7 +55,7 @@ class TestTick:
             session.commit()
         runner = RecordingRunner()
 
-        job_ids = Scheduler(session_factory, runner, clock=lambda: NOW).tick()
+        job_ids = Scheduler(session_factory, runner, settings, clock=lambda: NOW).tick()
 
         assert runner.submitted == job_ids
         with session_factory() as session:
@@ -65,37 +66,41 @@ class TestTick:
             assert refreshed.next_run_at == datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
 
     def test_a_second_tick_at_the_same_time_enqueues_nothing(
-        self, session_factory: sessionmaker[Session]
+        self, session_factory: sessionmaker[Session], settings: Settings
     ) -> None:
         with session_factory() as session:
             add_source(session, "Due")
             session.commit()
-        scheduler = Scheduler(session_factory, RecordingRunner(), clock=lambda: NOW)
+        scheduler = Scheduler(session_factory, RecordingRunner(), settings, clock=lambda: NOW)
         assert len(scheduler.tick()) == 1
         assert scheduler.tick() == []
 
     def test_a_source_still_running_is_not_enqueued_again(
-        self, session_factory: sessionmaker[Session]
+        self, session_factory: sessionmaker[Session], settings: Settings
     ) -> None:
         with session_factory() as session:
             source = add_source(session, "Busy")
             session.add(HarvestJob(source_id=source.id, status=JobStatus.INITIALIZED))
             session.commit()
-        assert Scheduler(session_factory, RecordingRunner(), clock=lambda: NOW).tick() == []
+        assert (
+            Scheduler(session_factory, RecordingRunner(), settings, clock=lambda: NOW).tick() == []
+        )
         with session_factory() as session:
             assert session.scalar(select(func.count()).select_from(HarvestJob)) == 1
 
 
 class TestConcurrentSchedulers:
     def test_two_schedulers_never_enqueue_a_source_twice(
-        self, committed_factory: sessionmaker[Session]
+        self, committed_factory: sessionmaker[Session], settings: Settings
     ) -> None:
         with committed_factory() as session:
             for index in range(20):
                 add_source(session, f"Source{index}")
             session.commit()
         runner = RecordingRunner()
-        schedulers = [Scheduler(committed_factory, runner, clock=lambda: NOW) for _ in range(2)]
+        schedulers = [
+            Scheduler(committed_factory, runner, settings, clock=lambda: NOW) for _ in range(2)
+        ]
         barrier = threading.Barrier(len(schedulers))
 
         def tick(scheduler: Scheduler) -> None:
@@ -118,3 +123,51 @@ class TestConcurrentSchedulers:
         assert len(per_source) == 20
         assert all(count == 1 for _, count in per_source)
         assert len(runner.submitted) == 20
+
+
+class TestHousekeeping:
+    def test_the_watchdog_runs_when_asked(
+        self, session_factory: sessionmaker[Session], settings: Settings
+    ) -> None:
+        with session_factory() as session:
+            source = add_source(session, "Dead", due=False)
+            silent_since = NOW - timedelta(seconds=settings.harvest.job_stale_after + 1)
+            job = HarvestJob(
+                source_id=source.id, status=JobStatus.INITIALIZED, heartbeat_at=silent_since
+            )
+            session.add(job)
+            session.commit()
+        Scheduler(session_factory, RecordingRunner(), settings, clock=lambda: NOW).tick()
+        with session_factory() as session:
+            assert session.get(HarvestJob, job.id).status == JobStatus.INITIALIZED  # type: ignore[union-attr]
+        Scheduler(
+            session_factory, RecordingRunner(), settings, watchdog=True, clock=lambda: NOW
+        ).tick()
+        with session_factory() as session:
+            assert session.get(HarvestJob, job.id).status == JobStatus.FAILED  # type: ignore[union-attr]
+
+    def test_retention_runs_once_a_day(
+        self, session_factory: sessionmaker[Session], settings: Settings
+    ) -> None:
+        now = [NOW]
+        scheduler = Scheduler(session_factory, RecordingRunner(), settings, clock=lambda: now[0])
+
+        def add_deleted(name: str) -> None:
+            with session_factory() as session:
+                add_source(session, name, due=False, deleted_at=now[0])
+                session.commit()
+
+        def count_sources() -> int:
+            with session_factory() as session:
+                return session.scalar(select(func.count()).select_from(HarvestSource)) or 0
+
+        add_deleted("First")
+        scheduler.tick()
+        assert count_sources() == 0
+        add_deleted("Second")
+        now[0] = NOW + timedelta(hours=23)
+        scheduler.tick()
+        assert count_sources() == 1
+        now[0] = NOW + timedelta(days=1)
+        scheduler.tick()
+        assert count_sources() == 0
