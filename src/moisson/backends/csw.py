@@ -2,14 +2,15 @@
 
 What is generic here: building the request for a given `outputSchema` and `typeNames`,
 reading `SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page
-cache of incremental runs. What a backend plugs in: how one record element becomes a
-`RemoteRecord` (ISO 19139 and DCAT records are read differently).
+cache of incremental runs. What a backend plugs in: how one record element becomes
+`RemoteRecord`s (an ISO 19139 record is one dataset; a DCAT record may describe none, one
+or several datasets and services).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import httpx
@@ -242,14 +243,15 @@ def page_key(url: str, start: int) -> str:
     return f"{url}#startPosition={start}"
 
 
-RecordReader = Callable[[etree._Element], RemoteRecord]
+RecordReader = Callable[[etree._Element], Iterable[RemoteRecord]]
+"""One `SearchResults` child -> the records it holds, in order."""
 
 
 def iter_records(
     ctx: HarvestContext,
     *,
     output_schema: str,
-    read_record: RecordReader,
+    read_records: RecordReader,
     type_names: str = "gmd:MD_Metadata",
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RemoteRecord]:
@@ -293,7 +295,11 @@ def iter_records(
             page = client.parse(response, start)
             if page is None:  # parse() asks for one retry only; this guards the invariant
                 raise SourceInvalid("Failed to query CSW: the type queryable is refused")
-        records = [replace(read_record(element), page=key) for element in page.records]
+        records = [
+            replace(record, page=key)
+            for element in page.records
+            for record in read_records(element)
+        ]
         yield from records
         paginator.advance(page)
         if paginator.stop_reason:

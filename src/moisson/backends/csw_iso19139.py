@@ -71,7 +71,9 @@ class CswIso19139Backend:
     )
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
-        return iter_records(ctx, output_schema=ISO_19139_SCHEMA, read_record=read_iso_record)
+        return iter_records(
+            ctx, output_schema=ISO_19139_SCHEMA, read_records=lambda e: (read_iso_record(e),)
+        )
 
     def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft:
         if not record.remote_id:
