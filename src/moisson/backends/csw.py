@@ -17,9 +17,11 @@ import httpx
 from lxml import etree
 
 from moisson.backends.base import HarvestContext
+from moisson.domain.capabilities import ExtraConfigSpec
+from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import SourceInvalid
 from moisson.domain.pages import CachedPage
-from moisson.domain.records import RemoteRecord
+from moisson.domain.records import RemoteRecord, content_hash
 from moisson.mapping.xml import XmlError, local_name, parse_xml
 
 CSW = "http://www.opengis.net/cat/csw/2.0.2"
@@ -33,6 +35,20 @@ harvestable as a dataset."""
 TYPE_QUERYABLES = ("apiso:type", "apiso:Type")
 """The spelling of the queryable in the spec first; some servers only accept the other."""
 DEFAULT_PAGE_SIZE = 25
+
+REMOTE_URL_PREFIX = ExtraConfigSpec(
+    "remote_url_prefix",
+    "Remote URL prefix",
+    str,
+    "A prefix used to build the remote URL of the harvested items "
+    "(the record's identifier is appended).",
+)
+"""The extra config every `csw-*` backend declares (spec 2.3.1)."""
+
+
+def remote_url_prefix(ctx: HarvestContext) -> str | None:
+    """The source's `remote_url_prefix`, `None` when unset or blank."""
+    return ctx.config.extra(REMOTE_URL_PREFIX.key) or None  # noqa: S610 - not Django
 
 
 def build_get_records(
@@ -232,6 +248,19 @@ class CswClient:
 def _mentions_type_queryable(message: str) -> bool:
     lowered = message.lower()
     return "apiso:type" in lowered or "queryable" in lowered
+
+
+def failed_record(xml: str, message: str) -> RemoteRecord:
+    """A record that could not be read: the engine records a failed item with `message`
+    and the record's XML as details, and goes on with the next record (spec 4.2)."""
+    return RemoteRecord(
+        remote_id=None,
+        kind=ItemKind.DATASET,
+        payload=None,
+        content_hash=content_hash(xml),
+        failure=message,
+        failure_details=f"Source XML: {xml}",
+    )
 
 
 def body_digest(body: bytes) -> str:

@@ -19,23 +19,24 @@ from pyoxigraph import NamedNode
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
-from moisson.backends.csw import CSW, iter_records
-from moisson.backends.dcat import map_rdf_record
-from moisson.domain.capabilities import BackendInfo, ExtraConfigSpec, FeatureSpec
+from moisson.backends.csw import (
+    CSW,
+    REMOTE_URL_PREFIX,
+    failed_record,
+    iter_records,
+    remote_url_prefix,
+)
+from moisson.backends.dcat import dataset_records_from_rdf, map_rdf_record
+from moisson.domain.capabilities import BackendInfo, FeatureSpec
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.records import RemoteRecord, content_hash
-from moisson.mapping.rdf import RdfParseError, iter_dataset_nodes, parse_graph
+from moisson.mapping.rdf import RdfParseError, parse_graph
 from moisson.mapping.rdf.accessors import single_text
 from moisson.mapping.rdf.dataservices import iter_dataservice_nodes
 from moisson.mapping.rdf.namespaces import DCT
 from moisson.mapping.rdf.options import RdfOptions
-from moisson.mapping.rdf.records import (
-    ServiceSubgraph,
-    invalid_language_tag,
-    record_triples,
-    serialize_record,
-)
+from moisson.mapping.rdf.records import ServiceSubgraph, invalid_language_tag
 from moisson.mapping.xml import to_string
 
 DCAT_SCHEMA = "http://www.w3.org/ns/dcat#"
@@ -58,7 +59,7 @@ class DcatRecordReader:
         xml = to_string(element)
         if etree.QName(element).namespace == CSW:
             return [
-                _failed(
+                failed_record(
                     xml,
                     f"Unexpected CSW record {element.tag!r}: the server did not answer in DCAT "
                     "RDF/XML (rdf:RDF)",
@@ -67,26 +68,12 @@ class DcatRecordReader:
         try:
             graph = parse_graph(xml.encode("utf-8"), "xml")
         except RdfParseError as exc:
-            return [_failed(xml, f"Unreadable DCAT record: {exc}")]
+            return [failed_record(xml, f"Unreadable DCAT record: {exc}")]
         language = invalid_language_tag(graph.triples())
         if language is not None:
-            return [
-                _failed(xml, f"Unreadable DCAT record: {language!r} is not a valid language tag")
-            ]
-        records = []
-        for node in iter_dataset_nodes(graph):
-            remote_id = single_text(graph, node, DCT.identifier)
-            if remote_id is not None and isinstance(node, NamedNode):
-                self.identifiers_by_iri[node] = remote_id
-            payload = serialize_record(node, record_triples(graph, node))
-            records.append(
-                RemoteRecord(
-                    remote_id=remote_id,
-                    kind=ItemKind.DATASET,
-                    payload=payload,
-                    content_hash=content_hash(payload),
-                )
-            )
+            message = f"Unreadable DCAT record: {language!r} is not a valid language tag"
+            return [failed_record(xml, message)]
+        records = dataset_records_from_rdf(graph, self.identifiers_by_iri)
         for node in iter_dataservice_nodes(graph):
             records.append(
                 RemoteRecord(
@@ -107,17 +94,6 @@ class DcatRecordReader:
         return replace(record, payload=payload, content_hash=content_hash(payload))
 
 
-def _failed(xml: str, message: str) -> RemoteRecord:
-    return RemoteRecord(
-        remote_id=None,
-        kind=ItemKind.DATASET,
-        payload=None,
-        content_hash=content_hash(xml),
-        failure=message,
-        failure_details=f"Source XML: {xml}",
-    )
-
-
 @register
 class CswDcatBackend:
     info: ClassVar[BackendInfo] = BackendInfo(
@@ -127,19 +103,11 @@ class CswDcatBackend:
             FeatureSpec(
                 "geodcatap",
                 "GeoDCAT-AP",
-                "Request GeoDCAT-AP output from the CSW server (the server must support it)",
+                "Request GeoDCAT-AP output from the CSW server",
                 default=False,
             ),
         ),
-        extra_configs=(
-            ExtraConfigSpec(
-                "remote_url_prefix",
-                "Remote URL prefix",
-                str,
-                "A prefix used to build the remote URL of the harvested items "
-                "(the catalog record's identifier is appended).",
-            ),
-        ),
+        extra_configs=(REMOTE_URL_PREFIX,),
     )
 
     @staticmethod
@@ -163,7 +131,7 @@ class CswDcatBackend:
         options = RdfOptions(
             licenses=ctx.licenses,
             now=datetime.now(UTC).replace(tzinfo=None),
-            remote_url_prefix=ctx.config.extra("remote_url_prefix") or None,  # noqa: S610 - not Django
+            remote_url_prefix=remote_url_prefix(ctx),
             log=ctx.log,
         )
         return map_rdf_record(record, options)

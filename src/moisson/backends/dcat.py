@@ -11,7 +11,7 @@ map: parse the record's subgraph back and run the RDF mapping on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urljoin
@@ -133,25 +133,13 @@ class DcatBackend:
                 continue
             graph = _parse_page(response, url)
             records: list[tuple[str, ItemKind]] = []
-            dataset_records = []
-            for node in iter_dataset_nodes(graph):
-                remote_id = single_text(graph, node, DCT.identifier)
-                if remote_id is not None and isinstance(node, NamedNode):
-                    identifiers_by_iri[node] = remote_id
-                payload = serialize_record(node, record_triples(graph, node))
-                dataset_records.append(
-                    RemoteRecord(
-                        remote_id=remote_id,
-                        kind=ItemKind.DATASET,
-                        payload=payload,
-                        content_hash=content_hash(payload),
-                        url=url,
-                        kwargs={"page_number": page_number},
-                        page=url,
-                    )
-                )
-                if remote_id is not None:
-                    records.append((remote_id, ItemKind.DATASET))
+            dataset_records = [
+                replace(record, url=url, kwargs={"page_number": page_number}, page=url)
+                for record in dataset_records_from_rdf(graph, identifiers_by_iri)
+            ]
+            records.extend(
+                (r.remote_id, ItemKind.DATASET) for r in dataset_records if r.remote_id is not None
+            )
             for node in iter_dataservice_nodes(graph):
                 service = _PendingService(
                     remote_id=single_text(graph, node, DCT.identifier),
@@ -198,6 +186,29 @@ def map_rdf_record(record: RemoteRecord, options: RdfOptions) -> DatasetDraft | 
     if record.kind == ItemKind.DATASERVICE:
         return dataservice_from_rdf(graph, root, options)
     return dataset_from_rdf(graph, root, options)
+
+
+def dataset_records_from_rdf(
+    graph: RdfGraph, identifiers_by_iri: dict[NamedNode, str]
+) -> list[RemoteRecord]:
+    """One record per dataset node of `graph` (its canonical subgraph as payload, keyed by
+    its dct:identifier), in document order. Each named dataset's identifier is added to
+    `identifiers_by_iri`, for the services that reference it by IRI only."""
+    records = []
+    for node in iter_dataset_nodes(graph):
+        remote_id = single_text(graph, node, DCT.identifier)
+        if remote_id is not None and isinstance(node, NamedNode):
+            identifiers_by_iri[node] = remote_id
+        payload = serialize_record(node, record_triples(graph, node))
+        records.append(
+            RemoteRecord(
+                remote_id=remote_id,
+                kind=ItemKind.DATASET,
+                payload=payload,
+                content_hash=content_hash(payload),
+            )
+        )
+    return records
 
 
 def mapping_options(ctx: HarvestContext) -> RdfOptions:
