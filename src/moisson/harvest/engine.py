@@ -83,6 +83,7 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
+from moisson.harvest.url_checks import check_draft_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
@@ -463,6 +464,7 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        check_draft_urls(draft, source.allow_networks)
         kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
         model = model_for(kind)
         obj = find_existing(session, model, remote_id, source)
