@@ -31,23 +31,24 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"the shared fixtures are missing (expected {SHARED_FIXTURES})")
 
 
-def _test_database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("MOISSON_TEST_DATABASE_URL", "")
     if not base:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'moisson.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'moisson.db'}"
+        return
+    # One database per test process (xdist worker), dropped at the end: concurrent runs
+    # of the suite on one server never share or drop each other's database.
     url = make_url(base)
-    name = f"moisson_test_{worker_id}".replace("-", "_")
+    name = f"moisson_test_{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    return _test_database_url(tmp_path_factory, worker_id)
 
 
 @pytest.fixture(scope="session")

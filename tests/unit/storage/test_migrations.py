@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,13 +19,13 @@ from moisson.storage.session import make_engine
 
 
 @pytest.fixture
-def empty_database_url(database_url: str, tmp_path: Path, worker_id: str) -> Iterator[str]:
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the same kind as the suite's (SQLite file or PostgreSQL)."""
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
     url = make_url(database_url)
-    name = f"moisson_migrate_{worker_id}"
+    name = f"moisson_migrate_{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

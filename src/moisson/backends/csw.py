@@ -1,0 +1,309 @@
+"""CSW 2.0.2 `GetRecords` over POST, shared by the `csw-*` backends (backends spec 4).
+
+What is generic here: building the request for a given `outputSchema` and `typeNames`,
+reading `SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page
+cache of incremental runs. What a backend plugs in: how one record element becomes a
+`RemoteRecord` (ISO 19139 and DCAT records are read differently).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+import httpx
+from lxml import etree
+
+from moisson.backends.base import HarvestContext
+from moisson.domain.exceptions import SourceInvalid
+from moisson.domain.pages import CachedPage
+from moisson.domain.records import RemoteRecord
+from moisson.mapping.xml import XmlError, local_name, parse_xml
+
+CSW = "http://www.opengis.net/cat/csw/2.0.2"
+OGC = "http://www.opengis.net/ogc"
+APISO = "http://www.opengis.net/cat/csw/apiso/1.0"
+GMD = "http://www.isotc211.org/2005/gmd"
+
+RECORD_TYPES = ("dataset", "nonGeographicDataset", "series", "service")
+"""The hierarchy levels asked for; anything else (feature catalogues, models...) is not
+harvestable as a dataset."""
+TYPE_QUERYABLES = ("apiso:type", "apiso:Type")
+"""The spelling of the queryable in the spec first; some servers only accept the other."""
+DEFAULT_PAGE_SIZE = 25
+
+
+def build_get_records(
+    *,
+    output_schema: str,
+    start_position: int,
+    max_records: int = DEFAULT_PAGE_SIZE,
+    type_names: str = "gmd:MD_Metadata",
+    type_queryable: str = TYPE_QUERYABLES[0],
+) -> bytes:
+    """The XML body of a `GetRecords` request (spec 4.1): full records of the harvestable
+    types, sorted by identifier so that paging is stable between requests."""
+    nsmap = {"csw": CSW, "ogc": OGC, "apiso": APISO, "gmd": GMD}
+    root = etree.Element(
+        f"{{{CSW}}}GetRecords",
+        nsmap=nsmap,
+        service="CSW",
+        version="2.0.2",
+        outputFormat="application/xml",
+        resultType="results",
+        startPosition=str(start_position),
+        maxRecords=str(max_records),
+        outputSchema=output_schema,
+    )
+    query = etree.SubElement(root, f"{{{CSW}}}Query", typeNames=type_names)
+    etree.SubElement(query, f"{{{CSW}}}ElementSetName").text = "full"
+    constraint = etree.SubElement(query, f"{{{CSW}}}Constraint", version="1.1.0")
+    any_type = etree.SubElement(etree.SubElement(constraint, f"{{{OGC}}}Filter"), f"{{{OGC}}}Or")
+    for record_type in RECORD_TYPES:
+        equal = etree.SubElement(any_type, f"{{{OGC}}}PropertyIsEqualTo")
+        etree.SubElement(equal, f"{{{OGC}}}PropertyName").text = type_queryable
+        etree.SubElement(equal, f"{{{OGC}}}Literal").text = record_type
+    sort_property = etree.SubElement(
+        etree.SubElement(query, f"{{{OGC}}}SortBy"), f"{{{OGC}}}SortProperty"
+    )
+    etree.SubElement(sort_property, f"{{{OGC}}}PropertyName").text = "apiso:identifier"
+    etree.SubElement(sort_property, f"{{{OGC}}}SortOrder").text = "ASC"
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class CswPage:
+    """One parsed `GetRecordsResponse`."""
+
+    start: int
+    records: tuple[etree._Element, ...]
+    matched: int | None
+    returned: int | None
+    next_record: int | None
+
+
+class CswPaginator:
+    """`nextRecord` paging (spec 4.2, the rules of GeoNetwork's own CSW harvester).
+
+    `has_next` tells whether another request is due, at position `start`; `stop_reason`
+    says why paging ended when it ended on something other than the last page.
+    """
+
+    def __init__(self, start: int = 1) -> None:
+        self.start = start
+        self.has_next = True
+        self.stop_reason: str | None = None
+
+    def advance(self, page: CswPage) -> None:
+        """Move to the position the page points to, or stop."""
+        if not page.records:
+            # Nothing returned: a further request would return nothing either.
+            self._stop("the server returned no record")
+            return
+        # A short page does not mean the end: some servers cap maxRecords below what we
+        # asked for, so nextRecord is followed whatever the number returned.
+        self.follow(page.next_record, matched=page.matched)
+
+    def follow(self, next_record: int | None, *, matched: int | None = None) -> None:
+        """Move to `next_record` (also used when a cached page says where it pointed)."""
+        if next_record is None:
+            # No nextRecord attribute: there is nothing reliable to follow.
+            self._stop("the response has no nextRecord")
+        elif next_record == 0:
+            # nextRecord 0 is how CSW says "this was the last page".
+            self._stop(None)
+        elif matched is not None and next_record > matched:
+            # Beyond numberOfRecordsMatched: the server points past the result set.
+            self._stop(f"nextRecord {next_record} is beyond the {matched} records matched")
+        elif next_record < self.start:
+            # Going backwards would loop over pages already harvested.
+            self._stop(f"nextRecord {next_record} goes back from position {self.start}")
+        elif next_record == self.start:
+            # Not advancing would request the same page forever.
+            self._stop(f"nextRecord {next_record} does not advance")
+        else:
+            self.start = next_record
+
+    def _stop(self, reason: str | None) -> None:
+        self.has_next = False
+        self.stop_reason = reason
+
+
+def exception_message(root: etree._Element) -> str:
+    """The readable text of an OWS `ExceptionReport` (any OWS version)."""
+    parts = []
+    for exception in root.iter():
+        if local_name(exception) != "Exception":
+            continue
+        code = exception.get("exceptionCode")
+        locator = exception.get("locator")
+        texts = [
+            " ".join("".join(t.itertext()).split())
+            for t in exception
+            if local_name(t) == "ExceptionText"
+        ]
+        head = " ".join(x for x in (code, f"(locator: {locator})" if locator else None) if x)
+        parts.append(": ".join(x for x in (head, "; ".join(t for t in texts if t)) if x))
+    message = "; ".join(p for p in parts if p)
+    return message or " ".join("".join(root.itertext()).split()) or "empty exception report"
+
+
+def _int_attribute(element: etree._Element, name: str) -> int | None:
+    value = element.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class CswClient:
+    """Posts `GetRecords` requests for one source and reads the answers.
+
+    The spelling of the type queryable is remembered for the whole run once a server has
+    refused the first one.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        url: str,
+        *,
+        output_schema: str,
+        type_names: str = "gmd:MD_Metadata",
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        self.http = http
+        self.url = url
+        self.output_schema = output_schema
+        self.type_names = type_names
+        self.page_size = page_size
+        self.type_queryable = TYPE_QUERYABLES[0]
+        self._spelling_switched = False
+
+    def post(self, start: int) -> httpx.Response:
+        body = build_get_records(
+            output_schema=self.output_schema,
+            start_position=start,
+            max_records=self.page_size,
+            type_names=self.type_names,
+            type_queryable=self.type_queryable,
+        )
+        return self.http.post(self.url, content=body, headers={"Content-Type": "application/xml"})
+
+    def parse(self, response: httpx.Response, start: int) -> CswPage | None:
+        """The page, or `None` when the server refused the queryable spelling and the
+        request should be sent again (with the other spelling, now remembered).
+
+        Raises `SourceInvalid` for an exception report or a body that is not a CSW answer,
+        and lets `httpx.HTTPStatusError` out for HTTP errors without an exception report.
+        """
+        try:
+            root = parse_xml(response.content)
+        except XmlError as exc:
+            response.raise_for_status()
+            raise SourceInvalid(
+                f"Failed to query CSW: the response is not usable XML ({exc})"
+            ) from None
+        if local_name(root) == "ExceptionReport":
+            message = exception_message(root)
+            if not self._spelling_switched and _mentions_type_queryable(message):
+                self._spelling_switched = True
+                self.type_queryable = TYPE_QUERYABLES[1]
+                return None
+            raise SourceInvalid(f"Failed to query CSW: {message}")
+        response.raise_for_status()
+        results = root.find(f"{{{CSW}}}SearchResults")
+        if local_name(root) != "GetRecordsResponse" or results is None:
+            raise SourceInvalid(
+                "Failed to query CSW: the response is not a CSW 2.0.2 GetRecordsResponse "
+                f"with SearchResults (root element {root.tag!r})"
+            )
+        return CswPage(
+            start=start,
+            records=tuple(child for child in results if isinstance(child.tag, str)),
+            matched=_int_attribute(results, "numberOfRecordsMatched"),
+            returned=_int_attribute(results, "numberOfRecordsReturned"),
+            next_record=_int_attribute(results, "nextRecord"),
+        )
+
+
+def _mentions_type_queryable(message: str) -> bool:
+    lowered = message.lower()
+    return "apiso:type" in lowered or "queryable" in lowered
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=20).hexdigest()
+
+
+def page_key(url: str, start: int) -> str:
+    """The page-cache key of a CSW page: the URL plus the start position."""
+    return f"{url}#startPosition={start}"
+
+
+RecordReader = Callable[[etree._Element], RemoteRecord]
+
+
+def iter_records(
+    ctx: HarvestContext,
+    *,
+    output_schema: str,
+    read_record: RecordReader,
+    type_names: str = "gmd:MD_Metadata",
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[RemoteRecord]:
+    """Stream the records of the source's CSW, page by page.
+
+    A page whose body hashes to what the page cache remembers yields its remembered
+    records as unchanged (no parsing, no mapping) and paging continues from where it
+    pointed. After each fully read page, the page is offered to the cache
+    (`ctx.pages.put`); the engine's cache keeps it only if all its records end well.
+    """
+    client = CswClient(
+        ctx.http,
+        ctx.source.url,
+        output_schema=output_schema,
+        type_names=type_names,
+        page_size=page_size,
+    )
+    paginator = CswPaginator()
+    while paginator.has_next:
+        start = paginator.start
+        key = page_key(ctx.source.url, start)
+        response = client.post(start)
+        digest = body_digest(response.content)
+        cached = ctx.pages.get(key)
+        if cached is not None and cached.digest == digest and response.is_success:
+            for remote_id, kind in cached.records:
+                yield RemoteRecord(
+                    remote_id=remote_id,
+                    kind=kind,
+                    payload=None,
+                    content_hash="",
+                    unchanged=True,
+                    page=key,
+                )
+            paginator.follow(int(cached.next_key) if cached.next_key else 0)
+            continue
+        page = client.parse(response, start)
+        if page is None:  # the queryable spelling was refused: ask again with the other one
+            response = client.post(start)
+            digest = body_digest(response.content)
+            page = client.parse(response, start)
+            if page is None:  # parse() asks for one retry only; this guards the invariant
+                raise SourceInvalid("Failed to query CSW: the type queryable is refused")
+        records = [replace(read_record(element), page=key) for element in page.records]
+        yield from records
+        paginator.advance(page)
+        if paginator.stop_reason:
+            ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
+        if records and all(r.remote_id and not r.failure for r in records):
+            ctx.pages.put(
+                CachedPage(
+                    key=key,
+                    digest=digest,
+                    records=tuple((r.remote_id, r.kind) for r in records if r.remote_id),
+                    next_key=str(paginator.start) if paginator.has_next else None,
+                )
+            )

@@ -1,0 +1,1 @@
+"""Background work: the in-process worker, Celery tasks and the scheduler loop."""

@@ -1,0 +1,79 @@
+"""The scheduler loop: every tick, turn due sources into pending jobs and hand them over.
+
+It works the same with the in-process worker and with Celery (the `runner` decides where
+jobs run). Several schedulers may run at once: `claim_due_sources` makes sure each due
+source is claimed by one of them only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from moisson.errors import Conflict
+from moisson.services.runs import JobRunner, create_pending_job
+from moisson.services.scheduling import claim_due_sources
+from moisson.storage.base import utcnow
+from moisson.storage.session import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        runner: JobRunner,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session_factory = session_factory
+        self.runner = runner
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[str]:
+        """Enqueue every source due now; returns the ids of the jobs created."""
+        now = self.clock()
+        job_ids: list[str] = []
+        try:
+            with unit_of_work(self.session_factory) as session:
+                for source in claim_due_sources(session, now):
+                    try:
+                        with session.begin_nested():
+                            job_ids.append(create_pending_job(session, source).id)
+                    except Conflict as exc:
+                        # Still running from the previous occurrence: skip this one.
+                        log.info("Scheduled run of %s skipped: %s", source.id, exc)
+        except OperationalError as exc:
+            # SQLite: another scheduler holds the write lock; it is doing this tick's work.
+            log.warning("Scheduler tick skipped, database busy: %s", exc)
+            return []
+        for job_id in job_ids:
+            self.runner.submit(job_id)
+        return job_ids
+
+    def run_forever(self, interval: float = 30.0) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("Scheduler tick failed")
+            self._stop.wait(interval)
+
+    def start(self, interval: float = 30.0) -> None:
+        self._thread = threading.Thread(
+            target=self.run_forever, args=(interval,), name="moisson-scheduler", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

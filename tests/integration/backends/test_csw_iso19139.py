@@ -1,0 +1,291 @@
+"""csw-iso-19139 end to end: gather + map against a CSW replay server (MockTransport)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
+
+from moisson.backends import all_backends
+from moisson.backends.csw import body_digest, page_key
+from moisson.backends.csw_iso19139 import CswIso19139Backend
+from moisson.domain.drafts import DatasetDraft
+from moisson.domain.enums import ItemKind
+from moisson.domain.exceptions import SourceInvalid
+from moisson.domain.pages import CachedPage
+from moisson.domain.records import RemoteRecord
+from moisson.harvest.context import RunContext, make_context
+from moisson.mapping.xml import parse_xml
+
+URL = "https://csw.example.test/csw"
+SHARED = SHARED_FIXTURES / "csw"
+LOCAL = LOCAL_FIXTURES / "csw"
+
+
+class CswReplay:
+    """A fake CSW: serves the recorded page whose position is the POSTed `startPosition`.
+
+    `pages` maps a start position to a file, or to a callable choosing a file from the
+    request body (to answer differently to each queryable spelling).
+    """
+
+    def __init__(self, pages: dict[int, Path | Callable[[bytes], Path]]) -> None:
+        self.pages = pages
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        assert request.method == "POST"
+        assert request.headers["content-type"] == "application/xml"
+        start = int(parse_xml(request.content).get("startPosition", "0"))
+        entry = self.pages.get(start)
+        if entry is None:
+            return httpx.Response(404, text=f"no page at {start}")
+        path = entry(request.content) if callable(entry) else entry
+        return httpx.Response(200, content=path.read_bytes())
+
+    @property
+    def starts(self) -> list[int]:
+        return [int(parse_xml(r.content).get("startPosition", "0")) for r in self.requests]
+
+
+class MemoryPageCache:
+    def __init__(self, pages: dict[str, CachedPage] | None = None) -> None:
+        self.pages = dict(pages or {})
+        self.offered: list[CachedPage] = []
+
+    def get(self, key: str) -> CachedPage | None:
+        return self.pages.get(key)
+
+    def put(self, page: CachedPage) -> None:
+        self.offered.append(page)
+
+
+def context(server: CswReplay, **kwargs: object) -> RunContext:
+    client = httpx.Client(transport=httpx.MockTransport(server))
+    return make_context(CswIso19139Backend.info, URL, client, **kwargs)  # type: ignore[arg-type]
+
+
+def harvest(ctx: RunContext) -> tuple[list[RemoteRecord], list[DatasetDraft]]:
+    backend = CswIso19139Backend()
+    records = list(backend.gather(ctx))
+    drafts = [backend.map(r, ctx) for r in records if not r.failure and not r.unchanged]
+    return records, drafts
+
+
+GEONETWORK = {n: SHARED / f"geonetwork-iso19139-page-{n}.xml" for n in (1, 3, 5)}
+
+
+class TestGeonetworkPages:
+    def test_three_pages_six_datasets(self) -> None:
+        server = CswReplay(dict(GEONETWORK))
+        records, drafts = harvest(context(server))
+        assert server.starts == [1, 3, 5]
+        assert [r.remote_id for r in records] == [
+            "fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44",
+            "fr-120066022-ldd-777b1c6b-36a7-4650-befa-e4be638cd694",
+            "fr-120066022-jdd-585c9cd3-d542-407a-b6a5-885f062b0024",
+            "fr-120066022-ldd-05ba3a8c-ee8a-4dd5-a86a-15b6d6cd1bc8",
+            "fr-120066022-ldd-3f4cc8c8-5c3e-4a0e-8b56-0a569a7e12f6",
+            "fr-120066022-ldd-1d31b525-5f0e-4fd2-8ab4-cad099333b5c",
+        ]
+        assert {r.kind for r in records} == {ItemKind.DATASET}
+        assert [r.page for r in records[:3]] == [
+            page_key(URL, 1),
+            page_key(URL, 1),
+            page_key(URL, 3),
+        ]
+        assert len(drafts) == 6
+        assert drafts[0].title == "Plan local d'urbanisme de la commune de Cartigny"
+        assert len(drafts[0].resources) == 1
+
+    def test_payload_is_the_record_and_hash_is_stable(self) -> None:
+        first, _ = harvest(context(CswReplay(dict(GEONETWORK))))
+        again, _ = harvest(context(CswReplay(dict(GEONETWORK))))
+        assert first[0].payload.startswith("<gmd:MD_Metadata")
+        assert [r.content_hash for r in first] == [r.content_hash for r in again]
+        assert len({r.content_hash for r in first}) == 6
+
+    def test_request_asks_for_iso_19139(self) -> None:
+        server = CswReplay(dict(GEONETWORK))
+        harvest(context(server))
+        body = parse_xml(server.requests[0].content)
+        assert body.get("outputSchema") == "http://www.isotc211.org/2005/gmd"
+        assert body.get("maxRecords") == "25"
+
+    def test_remote_url_prefix(self) -> None:
+        server = CswReplay({1: LOCAL / "remote-url-prefix.xml"})
+        config = {
+            "extra_configs": [{"key": "remote_url_prefix", "value": "http://catalog.example.com/"}]
+        }
+        records, drafts = harvest(context(server, config=config))
+        assert [r.remote_id for r in records] == ["id-1"]
+        assert drafts[0].harvest.remote_url == "http://catalog.example.com/id-1"
+        assert drafts[0].harvest.dct_identifier == "dataset-1"
+
+
+class TestSingleRecords:
+    def test_geoplateforme_series(self) -> None:
+        server = CswReplay({1: SHARED / "geoplateforme-iso19139-IGNF_RPG.xml"})
+        records, drafts = harvest(context(server))
+        assert [r.remote_id for r in records] == ["IGNF_RPG"]
+        assert drafts[0].title == "RPG"
+        assert len(drafts[0].resources) == 70
+
+    def test_geoide_single_dataset(self) -> None:
+        server = CswReplay({1: SHARED / "geoide-iso19139-single-dataset.xml"})
+        _, drafts = harvest(context(server))
+        assert drafts[0].title == "Plan local d'urbanisme de la commune de Combles"
+        assert len(drafts[0].resources) == 6
+
+
+class TestPagingBreakRules:
+    def test_next_record_zero_ends(self) -> None:
+        server = CswReplay({1: GEONETWORK[5]})
+        records, _ = harvest(context(server))
+        assert server.starts == [1]
+        assert len(records) == 2
+
+    def test_fewer_records_than_asked_still_follows_next_record(self) -> None:
+        server = CswReplay({1: LOCAL / "short-page-1.xml", 2: LOCAL / "short-page-2.xml"})
+        records, _ = harvest(context(server))
+        assert server.starts == [1, 2]
+        assert [r.remote_id for r in records] == ["short-1", "short-2", "short-3"]
+
+    def test_beyond_matched_stops(self, caplog: pytest.LogCaptureFixture) -> None:
+        server = CswReplay({1: LOCAL / "beyond-matched.xml", 5: GEONETWORK[5]})
+        records, _ = harvest(context(server))
+        assert server.starts == [1]
+        assert [r.remote_id for r in records] == ["beyond-1"]
+        assert "beyond the 1 records matched" in caplog.text
+
+    def test_backwards_stops(self) -> None:
+        server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "backwards-page-2.xml"})
+        records, _ = harvest(context(server))
+        assert server.starts == [1, 2]
+        assert [r.remote_id for r in records] == ["back-1", "back-2"]
+
+    def test_not_advancing_stops(self) -> None:
+        server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "stuck-page-2.xml"})
+        records, _ = harvest(context(server))
+        assert server.starts == [1, 2]
+        assert [r.remote_id for r in records] == ["back-1", "stuck-2"]
+
+    def test_nothing_returned_stops(self) -> None:
+        server = CswReplay({1: LOCAL / "empty-page.xml", 3: GEONETWORK[3]})
+        records, _ = harvest(context(server))
+        assert server.starts == [1]
+        assert records == []
+
+
+class TestErrors:
+    def test_exception_report_fails_the_source(self) -> None:
+        server = CswReplay({1: LOCAL / "exception-report.xml"})
+        with pytest.raises(SourceInvalid, match="Failed to query CSW: NoApplicableCode") as exc:
+            harvest(context(server))
+        assert "Database connection lost" in str(exc.value)
+
+    def test_refused_queryable_is_retried_with_the_other_spelling(self) -> None:
+        def by_spelling(body: bytes) -> Path:
+            if b"apiso:Type" in body:
+                return GEONETWORK[1]
+            return LOCAL / "exception-report-apiso-type.xml"
+
+        server = CswReplay({1: by_spelling, 3: by_spelling, 5: by_spelling})
+        records, _ = harvest(context(server))
+        # Page 1 asked twice (lower-case, then capitalised); later pages use the
+        # remembered spelling at once. (The replay serves page 1's file for every position,
+        # so paging stops on the not-advancing rule after position 3.)
+        assert server.starts == [1, 1, 3]
+        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True]
+        assert len(records) == 4
+
+    def test_refused_queryable_twice_fails(self) -> None:
+        server = CswReplay({1: LOCAL / "exception-report-apiso-type.xml"})
+        with pytest.raises(SourceInvalid, match="unknown queryable"):
+            harvest(context(server))
+        assert len(server.requests) == 2
+
+    def test_not_xml_fails_the_source(self, tmp_path: Path) -> None:
+        html = tmp_path / "page.html"
+        html.write_text("<html><body>Maintenance</p></body></html>")
+        with pytest.raises(SourceInvalid, match="not usable XML"):
+            harvest(context(CswReplay({1: html})))
+
+    def test_http_error_propagates(self) -> None:
+        with pytest.raises(httpx.HTTPStatusError):
+            harvest(context(CswReplay({})))
+
+    def test_xxe_page_fails_without_leaking(self) -> None:
+        server = CswReplay({1: LOCAL / "xxe-page.xml"})
+        with pytest.raises(SourceInvalid, match="entities are refused") as exc:
+            harvest(context(server))
+        assert "/etc/hostname" not in str(exc.value)
+
+    def test_external_dtd_is_not_fetched(self) -> None:
+        server = CswReplay({1: LOCAL / "external-dtd-page.xml"})
+        records, drafts = harvest(context(server))
+        assert [r.remote_id for r in records] == ["dtd-1"]
+        assert len(server.requests) == 1  # only the GetRecords POST
+        assert drafts[0].title == "DTD 1"
+
+    def test_a_record_that_is_not_iso_fails_alone(self) -> None:
+        server = CswReplay({1: LOCAL / "not-iso-record.xml"})
+        records, drafts = harvest(context(server))
+        failed, ok = records
+        assert failed.remote_id is None
+        assert failed.failure is not None
+        assert "did not answer in ISO 19139" in failed.failure
+        assert failed.failure_details is not None
+        assert "<dc:title>Dublin Core</dc:title>" in failed.failure_details
+        assert ok.remote_id == "iso-1"
+        assert [d.title for d in drafts] == ["ISO 1"]
+
+
+class TestPageCache:
+    def test_pages_are_offered_to_the_cache(self) -> None:
+        cache = MemoryPageCache()
+        harvest(context(CswReplay(dict(GEONETWORK)), pages=cache))
+        assert [p.key for p in cache.offered] == [page_key(URL, n) for n in (1, 3, 5)]
+        assert [p.next_key for p in cache.offered] == ["3", "5", None]
+        assert cache.offered[0].digest == body_digest(GEONETWORK[1].read_bytes())
+        assert cache.offered[0].records == (
+            ("fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44", ItemKind.DATASET),
+            ("fr-120066022-ldd-777b1c6b-36a7-4650-befa-e4be638cd694", ItemKind.DATASET),
+        )
+
+    def test_an_unchanged_page_yields_remembered_records(self) -> None:
+        first = MemoryPageCache()
+        harvest(context(CswReplay(dict(GEONETWORK)), pages=first))
+        remembered = {p.key: p for p in first.offered[:2]}  # pages 1 and 3 kept
+        server = CswReplay(dict(GEONETWORK))
+        records, drafts = harvest(context(server, pages=MemoryPageCache(remembered)))
+        assert server.starts == [1, 3, 5]  # every page is still asked for
+        assert [r.unchanged for r in records] == [True] * 4 + [False] * 2
+        assert all(r.payload is None for r in records[:4])
+        assert records[0].remote_id == "fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44"
+        assert len(drafts) == 2  # only page 5 is mapped
+
+    def test_a_changed_page_is_read_again(self) -> None:
+        stale = CachedPage(
+            key=page_key(URL, 1), digest="old", records=(("gone", ItemKind.DATASET),), next_key="3"
+        )
+        server = CswReplay(dict(GEONETWORK))
+        records, _ = harvest(context(server, pages=MemoryPageCache({stale.key: stale})))
+        assert "gone" not in [r.remote_id for r in records]
+        assert not any(r.unchanged for r in records)
+
+    def test_pages_with_failures_are_not_offered(self) -> None:
+        cache = MemoryPageCache()
+        harvest(context(CswReplay({1: LOCAL / "not-iso-record.xml"}), pages=cache))
+        assert cache.offered == []
+
+
+def test_registered() -> None:
+    assert all_backends()["csw-iso-19139"] is CswIso19139Backend
+    info = CswIso19139Backend.info.as_api()
+    assert info["label"] == "CSW-ISO-19139"
+    assert [c["key"] for c in info["extra_configs"]] == ["remote_url_prefix"]
