@@ -126,23 +126,24 @@ RECORD_PAYLOAD = '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd">
 
 
 def make_harvest(
-    session: Session, source: HarvestSource, *, when: datetime | None = None, status: str = "done-errors"
+    session: Session,
+    source: HarvestSource,
+    *,
+    when: datetime | None = None,
+    status: str = "done-errors",
+    job: HarvestJob | None = None,
 ) -> Harvest:
-    """A finished job: one item done (with its dataset, two resources and the stored
-    record), one failed (with an error and log lines), one skipped."""
+    """A finished job (a new one, or `job` brought to its end): one item done (with its
+    dataset, two resources and the stored record), one failed (with an error and log
+    lines), one skipped."""
     start = when or datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-    job = HarvestJob(
-        source_id=source.id,
-        status=status,
-        created=start,
-        started=start + timedelta(seconds=1),
-        ended=start + timedelta(seconds=30),
-        items_total=3,
-        items_done=1,
-        items_failed=1,
-        items_skipped=1,
-        items_datasets=3,
-    )
+    job = job or HarvestJob(source_id=source.id, created=start)
+    job.status = status
+    job.started = start + timedelta(seconds=1)
+    job.ended = start + timedelta(seconds=30)
+    job.items_total = 3
+    job.items_done = job.items_failed = job.items_skipped = 1
+    job.items_datasets = 3
     session.add(job)
     session.flush()
     dataset = Dataset(
@@ -193,7 +194,7 @@ def make_harvest(
         )
     )
     session.add(HarvestLogRow(item_id=items[1].id, seq=0, level="WARNING", message="no abstract"))
-    session.add(
+    session.merge(  # one stored record per source and remote id, as the engine keeps
         HarvestRecord(
             source_id=source.id,
             remote_id="arbres-2026",
