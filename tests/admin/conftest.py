@@ -10,9 +10,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-
-from moisson.api import create_app
-from moisson.config import Settings
 from tests.admin.seed import (
     FORM_BACKEND,
     People,
@@ -21,6 +18,9 @@ from tests.admin.seed import (
     unregister_form_backend,
     with_backends,
 )
+
+from moisson.api import create_app
+from moisson.config import Settings
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 

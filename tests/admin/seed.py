@@ -67,9 +67,7 @@ def unregister_form_backend() -> None:
 
 
 def with_backends(settings: Settings, *extra: str) -> Settings:
-    harvest = settings.harvest.model_copy(
-        update={"backends": [*settings.harvest.backends, *extra]}
-    )
+    harvest = settings.harvest.model_copy(update={"backends": [*settings.harvest.backends, *extra]})
     return settings.model_copy(update={"harvest": harvest})
 
 
@@ -122,7 +120,9 @@ class Harvest:
     dataset: Dataset
 
 
-RECORD_PAYLOAD = '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd">arbres</gmd:MD_Metadata>'
+RECORD_PAYLOAD = (
+    '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd">arbres</gmd:MD_Metadata>'
+)
 
 
 def make_harvest(
@@ -162,14 +162,25 @@ def make_harvest(
         harvest_last_update=start,
     )
     dataset.resources = [
-        Resource(url="https://data.example.test/arbres.csv", title="arbres.csv", format="csv", position=0),
-        Resource(url="https://data.example.test/arbres.json", title="arbres.json", format="json", position=1),
+        Resource(
+            url="https://data.example.test/arbres.csv", title="arbres.csv", format="csv", position=0
+        ),
+        Resource(
+            url="https://data.example.test/arbres.json",
+            title="arbres.json",
+            format="json",
+            position=1,
+        ),
     ]
     session.add(dataset)
     session.flush()
     items = []
     for seq, (remote_id, status_, dataset_id) in enumerate(
-        (("arbres-2026", "done", dataset.id), ("broken-record", "failed", None), ("draft", "skipped", None))
+        (
+            ("arbres-2026", "done", dataset.id),
+            ("broken-record", "failed", None),
+            ("draft", "skipped", None),
+        )
     ):
         item = HarvestItem(
             job_id=job.id,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from moisson.storage.models import HarvestJob, HarvestSource
 from tests.admin.conftest import Browser
 from tests.admin.seed import RECORD_PAYLOAD, People, make_harvest, make_source
+
+from moisson.storage.models import HarvestJob, HarvestSource
 
 
 def field_error(html: str, field: str) -> str | None:
@@ -29,12 +29,16 @@ class TestSourcesList:
         db.commit()
         browser.sign_in(people.owner.key)
         html = browser.page("/admin/sources")
-        assert "Arbres de Rennes" in html and "Bus de Brest" in html
-        assert "done 1" in html and "failed 1" in html and "skipped 1" in html
+        assert "Arbres de Rennes" in html
+        assert "Bus de Brest" in html
+        assert "done 1" in html
+        assert "failed 1" in html
+        assert "skipped 1" in html
         assert "0 3 * * *" in html
         assert "csw-iso-19139" in html
         filtered = browser.page("/admin/sources?q=brest")
-        assert "Bus de Brest" in filtered and "Arbres de Rennes" not in filtered
+        assert "Bus de Brest" in filtered
+        assert "Arbres de Rennes" not in filtered
 
     def test_pending_sources_are_flagged_for_sysadmins_only(
         self, browser: Browser, people: People, db: Session
@@ -48,7 +52,8 @@ class TestSourcesList:
         assert html.count('class="flagged"') == 1
         browser.sign_in(people.owner.key)
         html = browser.page("/admin/sources")
-        assert "waiting for validation" not in html and 'class="flagged"' not in html
+        assert "waiting for validation" not in html
+        assert 'class="flagged"' not in html
 
 
 class TestCreateAndEdit:
@@ -66,9 +71,12 @@ class TestCreateAndEdit:
         ):
             assert f'name="{name}"' in html
         assert "A tag of the remote catalog" in html
-        assert browser.get("/admin/sources/config-fields?backend=csw-iso-19139").text.count(
-            'name="extra.'
-        ) == 1
+        assert (
+            browser.get("/admin/sources/config-fields?backend=csw-iso-19139").text.count(
+                'name="extra.'
+            )
+            == 1
+        )
 
     def test_shows_the_api_messages_next_to_the_fields(
         self, browser: Browser, people: People, db: Session
@@ -85,7 +93,10 @@ class TestCreateAndEdit:
             },
         )
         assert response.status_code == 400
-        assert field_error(response.text, "url") == 'Invalid URL "http://127.0.0.1/catalog": is a local URL'
+        assert (
+            field_error(response.text, "url")
+            == 'Invalid URL "http://127.0.0.1/catalog": is a local URL'
+        )
         assert field_error(response.text, "config") == '"year" filter should be of type "integer"'
         assert 'value="Arbres"' in response.text  # what was typed is kept
         assert db.scalars(select(HarvestSource)).first() is None
@@ -113,8 +124,10 @@ class TestCreateAndEdit:
         assert response.status_code == 303
         source = db.scalars(select(HarvestSource)).one()
         assert response.headers["location"] == f"/admin/sources/{source.id}"
-        assert source.organization_id == people.org.id and source.owner_id is None
-        assert source.active is True and source.autoarchive is False
+        assert source.organization_id == people.org.id
+        assert source.owner_id is None
+        assert source.active is True
+        assert source.autoarchive is False
         assert source.config == {
             "filters": [
                 {"key": "tag", "value": "arbres"},
@@ -128,7 +141,8 @@ class TestCreateAndEdit:
             ],
         }
         page = browser.page(response.headers["location"])
-        assert "include arbres, voirie" in page and "exclude brouillon" in page
+        assert "include arbres, voirie" in page
+        assert "exclude brouillon" in page
 
     def test_edits_a_source_and_keeps_undeclared_config_keys(
         self, browser: Browser, people: People, db: Session
@@ -185,7 +199,10 @@ class TestSourceActions:
         browser.page(url)
         refused = browser.submit(f"{url}/validate", {"state": "refused", "comment": " "})
         assert refused.status_code == 400
-        assert "&#39;comment&#39; is required when &#39;state&#39; is &#39;refused&#39;" in refused.text
+        assert (
+            "&#39;comment&#39; is required when &#39;state&#39; is &#39;refused&#39;"
+            in refused.text
+        )
         accepted = browser.submit(f"{url}/validate", {"state": "accepted", "comment": ""})
         assert accepted.status_code == 303
         db.refresh(source)
@@ -194,7 +211,8 @@ class TestSourceActions:
         job = db.scalars(select(HarvestJob)).one()
         assert job.status == "pending"
         html = browser.page(url)
-        assert "status-accepted" in html and "0 0 * * *" in html
+        assert "status-accepted" in html
+        assert "0 0 * * *" in html
         # A second run while the first job waits is refused with the service's message.
         running = browser.submit(f"{url}/run")
         assert running.status_code == 409
@@ -234,10 +252,12 @@ class TestSourceActions:
         assert "A cron expression has exactly 5 fields" in bad.text
         assert browser.submit(f"{url}/schedule", {"cron": "0 3 * * 1"}).status_code == 303
         db.refresh(source)
-        assert source.schedule_cron == "0 3 * * 1" and source.next_run_at is not None
+        assert source.schedule_cron == "0 3 * * 1"
+        assert source.next_run_at is not None
         assert browser.submit(f"{url}/unschedule").status_code == 303
         db.refresh(source)
-        assert source.schedule_cron is None and source.next_run_at is None
+        assert source.schedule_cron is None
+        assert source.next_run_at is None
 
     def test_owners_see_no_sysadmin_forms(
         self, browser: Browser, people: People, db: Session
@@ -246,8 +266,10 @@ class TestSourceActions:
         db.commit()
         browser.sign_in(people.owner.key)
         html = browser.page(f"/admin/sources/{source.id}")
-        assert "/validate" not in html and "/schedule" not in html
-        assert "/run" in html and "/delete" in html
+        assert "/validate" not in html
+        assert "/schedule" not in html
+        assert "/run" in html
+        assert "/delete" in html
 
     def test_delete(self, browser: Browser, people: People, db: Session) -> None:
         source = make_source(db, "Arbres", people.owner.user)
@@ -255,7 +277,8 @@ class TestSourceActions:
         browser.sign_in(people.owner.key)
         browser.page(f"/admin/sources/{source.id}")
         response = browser.submit(f"/admin/sources/{source.id}/delete")
-        assert response.status_code == 303 and response.headers["location"] == "/admin/sources"
+        assert response.status_code == 303
+        assert response.headers["location"] == "/admin/sources"
         db.refresh(source)
         assert source.deleted_at is not None
         assert "Arbres" not in browser.page("/admin/sources")
@@ -270,7 +293,8 @@ class TestSourceActions:
         browser.sign_in(people.owner.key)
         html = browser.page(f"/admin/sources/{source.id}")
         assert html.count('<g class="bar"') == 3
-        assert "03-01" in html and "03-03" in html
+        assert "03-01" in html
+        assert "03-03" in html
 
     def test_unknown_source_is_a_404_page(self, browser: Browser, people: People) -> None:
         browser.sign_in(people.owner.key)
@@ -289,11 +313,13 @@ class TestJobAndDataset:
         browser.sign_in(people.sysadmin.key)
         html = browser.page(f"/admin/jobs/{harvest.job.id}")
         assert "every 2s" not in html  # final: no polling
-        assert "The record has no title" in html and "WARNING no abstract" in html
+        assert "The record has no title" in html
+        assert "WARNING no abstract" in html
         assert "Traceback: InvalidItem" in html  # details: sysadmins only
         assert f'href="/admin/datasets/{harvest.dataset.id}"' in html
         failed = browser.page(f"/admin/jobs/{harvest.job.id}?status=failed")
-        assert "broken-record" in failed and "arbres-2026" not in failed
+        assert "broken-record" in failed
+        assert "arbres-2026" not in failed
         browser.sign_in(people.owner.key)
         assert "Traceback" not in browser.page(f"/admin/jobs/{harvest.job.id}")
 
@@ -323,9 +349,12 @@ class TestJobAndDataset:
         browser.sign_in(people.owner.key)
         html = browser.page(f"/admin/datasets/{harvest.dataset.id}")
         assert "Arbres d&#39;alignement" in html
-        assert "arbres.csv" in html and "arbres.json" in html
-        assert "arbres-2026" in html and "CSW-ISO-19139" in html  # harvest metadata
-        assert "&lt;gmd:MD_Metadata" in html and RECORD_PAYLOAD not in html  # escaped
+        assert "arbres.csv" in html
+        assert "arbres.json" in html
+        assert "arbres-2026" in html
+        assert "CSW-ISO-19139" in html
+        assert "&lt;gmd:MD_Metadata" in html
+        assert RECORD_PAYLOAD not in html
         assert f'href="/admin/sources/{source.id}"' in html
 
     def test_harvested_links_are_http_only(

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
+from tests.admin.conftest import Browser, csrf_of
+from tests.admin.seed import People
 
-from moisson.admin.views import router
 from moisson.admin.sessions import COOKIE_NAME, AdminSession, SessionCodec
+from moisson.admin.views import router
 from moisson.api import create_app
 from moisson.config import Settings
 from moisson.storage.models import ApiKey
-from tests.admin.conftest import Browser, csrf_of
-from tests.admin.seed import People
 
 SIGN_IN = "/admin/sign-in"
 
@@ -49,7 +49,8 @@ class TestCookie:
         browser.sign_in(people.owner.key)
         value = browser.cookies[COOKIE_NAME]
         decoded = SessionCodec("dev-insecure-secret-key").loads(value)
-        assert decoded is not None and decoded.key_hash is not None
+        assert decoded is not None
+        assert decoded.key_hash is not None
         assert people.owner.key not in value
         assert people.owner.key not in str(decoded)
 

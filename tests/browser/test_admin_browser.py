@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
+from tests.admin.seed import People, make_harvest, make_people, make_source
+from tests.browser.conftest import LiveServer, screenshot
 
 from moisson.api import create_app
 from moisson.config import Settings
 from moisson.storage.models import HarvestJob
 from moisson.storage.session import unit_of_work
-from tests.admin.seed import People, make_harvest, make_people, make_source
-from tests.browser.conftest import LiveServer, screenshot
 
 
 @pytest.fixture
@@ -44,7 +44,13 @@ def test_sign_in_create_a_source_and_accept_it(
     page: Page, server: LiveServer, people: People, committed_factory: sessionmaker[Session]
 ) -> None:
     with unit_of_work(committed_factory) as session:
-        arbres = make_source(session, "Arbres de Rennes", people.owner.user, validation_state="accepted", schedule_cron="0 3 * * *")
+        arbres = make_source(
+            session,
+            "Arbres de Rennes",
+            people.owner.user,
+            validation_state="accepted",
+            schedule_cron="0 3 * * *",
+        )
         make_harvest(session, arbres)
         make_source(session, "Bus de Brest", people.owner.user)
 
@@ -100,7 +106,9 @@ def test_follow_a_running_job_to_its_items_and_dataset(
     page: Page, server: LiveServer, people: People, committed_factory: sessionmaker[Session]
 ) -> None:
     with unit_of_work(committed_factory) as session:
-        source = make_source(session, "Arbres de Rennes", people.owner.user, validation_state="accepted")
+        source = make_source(
+            session, "Arbres de Rennes", people.owner.user, validation_state="accepted"
+        )
         for day in (1, 2):
             make_harvest(session, source, when=datetime(2026, 3, day, 3, tzinfo=UTC))
         job = HarvestJob(source_id=source.id, status="processing", items_total=3, items_done=1)
@@ -121,7 +129,9 @@ def test_follow_a_running_job_to_its_items_and_dataset(
         assert running is not None
         harvest = make_harvest(session, source, job=running, when=running.created)
         dataset_id = harvest.dataset.id
-    expect(page.locator("#job-progress")).to_have_attribute("data-status", "done-errors", timeout=8_000)
+    expect(page.locator("#job-progress")).to_have_attribute(
+        "data-status", "done-errors", timeout=8_000
+    )
     expect(page.locator("article.item")).to_have_count(3)
     expect(page.locator("#items")).to_contain_text("The record has no title")
     screenshot(page, "job")

@@ -119,4 +119,3 @@ def create_admin_app(
     )
     app.add_middleware(SecurityHeaders)
     return app
-

@@ -75,8 +75,12 @@ def config_form(backend: Json | None, config: Mapping[str, Any] | None) -> Confi
                 spec["label"],
                 spec["type"],
                 spec.get("description") or "",
-                include="\n".join(_shown(f.get("value")) for f in mine if f.get("type") != "exclude"),
-                exclude="\n".join(_shown(f.get("value")) for f in mine if f.get("type") == "exclude"),
+                include="\n".join(
+                    _shown(f.get("value")) for f in mine if f.get("type") != "exclude"
+                ),
+                exclude="\n".join(
+                    _shown(f.get("value")) for f in mine if f.get("type") == "exclude"
+                ),
             )
         )
     for spec in backend["features"]:
@@ -94,7 +98,10 @@ def config_form(backend: Json | None, config: Mapping[str, Any] | None) -> Confi
         value = extras.get(spec["key"], spec.get("default"))
         form.extra_configs.append(
             ConfigInput(
-                spec["key"], spec["label"], spec["type"], spec.get("description") or "",
+                spec["key"],
+                spec["label"],
+                spec["type"],
+                spec.get("description") or "",
                 value=_shown(value),
             )
         )
@@ -129,7 +136,9 @@ def config_from_form(
 ) -> Json:
     """The `config` object the form describes. Undeclared keys of the `stored` config (CKAN's
     `apikey`...) are kept, since the form cannot show or edit them."""
-    config: Json = {k: v for k, v in (stored or {}).items() if k not in ("filters", "features", "extra_configs")}
+    config: Json = {
+        k: v for k, v in (stored or {}).items() if k not in ("filters", "features", "extra_configs")
+    }
     if backend is None:
         return config
     filters: list[Json] = []

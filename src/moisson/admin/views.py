@@ -162,7 +162,12 @@ def _safe_next(request: Request, target: str | None) -> str:
     """Only a path inside the admin: never another site (open redirect)."""
     home = path(request, "sources_page")
     root = request.scope.get("root_path") or ""
-    if target and target.startswith(root + "/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith(root + "/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return home
 
@@ -173,7 +178,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/sign-in", name="sign_in")
-def sign_in_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+def sign_in_page(request: Request, next: str | None = None) -> HTMLResponse:
     return render(request, "sign_in.html", {"next": next or ""})
 
 
@@ -268,7 +273,9 @@ def config_fields(request: Request, backend: str = "") -> HTMLResponse:
     """The backend-specific part of the source form (swapped in by htmx on backend change)."""
     with signed_in(request) as (_, caller):
         form = forms.config_form(backends_by_id(request).get(backend), {})
-    return render(request, "_config_fields.html", {"config_form": form, "errors": {}}, caller=caller)
+    return render(
+        request, "_config_fields.html", {"config_form": form, "errors": {}}, caller=caller
+    )
 
 
 @router.post("/sources/new", name="create_source")
@@ -318,9 +325,7 @@ def _update(request: Request, segment: str, form: dict[str, str]) -> Response:
     backends = backends_by_id(request)
     with signed_in(request) as (session, caller):
         stored = sources.get_source(session, caller, segment)
-    changes = forms.source_changes(
-        form, backends, creating=False, stored_config=stored["config"]
-    )
+    changes = forms.source_changes(form, backends, creating=False, stored_config=stored["config"])
     try:
         with signed_in(request) as (session, caller):
             sources.update_source(session, state_of(request).settings, caller, segment, changes)
@@ -532,4 +537,3 @@ def dataset_page(request: Request, dataset: str) -> HTMLResponse:
         {"dataset": shown, "payload": payload, "source": source, "iso": presenters.iso},
         caller=caller,
     )
-
