@@ -22,6 +22,7 @@ from tests.browser.conftest import LiveServer, screenshot
 from tests.conftest import LOCAL_FIXTURES
 
 from moisson.api import create_app
+from moisson.backends import all_backends
 from moisson.config import Settings
 from moisson.storage.session import unit_of_work
 
@@ -78,6 +79,7 @@ def server(
 def test_preview_accept_and_watch_a_dcat_harvest(
     page: Page, server: LiveServer, people: People, catalog_url: str
 ) -> None:
+    assert "dcat" in all_backends(), "the dcat backend is not registered (not merged yet?)"
     page.goto(f"{server.url}/admin/")
     page.fill("#api_key", people.sysadmin.key)
     page.get_by_role("button", name="Sign in").click()
