@@ -1,9 +1,10 @@
 """The admin pages. Each handler opens one unit of work, calls services, renders a template.
 
-Handlers are plain functions (FastAPI runs them in its thread pool, as database work
-blocks). A job started by a handler is handed to the runner only after the commit, as the
-API does. Errors of a form (`InvalidInput.errors`) are shown next to its fields; other
-service errors become an error page with their status (`app._on_error`).
+Database work blocks, so it never runs on the event loop: plain handlers run in FastAPI's
+thread pool, and handlers that must first await a posted form hand the rest to
+`run_in_threadpool`. A job started by a handler is handed to the runner only after the
+commit, as the API does. Errors of a form (`InvalidInput.errors`) are shown next to its
+fields; other service errors become an error page with their status (`app._on_error`).
 """
 
 from __future__ import annotations
