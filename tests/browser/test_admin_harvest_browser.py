@@ -2,8 +2,9 @@
 
 A tiny DCAT RDF/XML catalog is served from a loopback HTTP server (allowed by
 `outbound_allow_networks`, as `MOISSON_OUTBOUND_ALLOW_NETWORKS=127.0.0.0/8` would). The
-app is `create_app` with the runner it plugs by default: accepting the source starts a job
-that must run to its end while the job page watches.
+app runs with what `moisson serve` runs beside it (the in-process worker and the
+scheduler): accepting the source starts a job that must run to its end while the job page
+watches.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from moisson.api import create_app
 from moisson.backends import all_backends
 from moisson.config import Settings
 from moisson.storage.session import unit_of_work
+from moisson.tasks.runtime import serving_background
 
 CATALOG = (LOCAL_FIXTURES / "admin" / "catalog.rdf").read_bytes()
 
@@ -72,8 +74,14 @@ def people(committed_factory: sessionmaker[Session], loopback_settings: Settings
 def server(
     loopback_settings: Settings, committed_factory: sessionmaker[Session]
 ) -> Iterator[LiveServer]:
-    with LiveServer(create_app(loopback_settings, session_factory=committed_factory)) as live:
-        yield live
+    background = serving_background(loopback_settings, committed_factory)
+    app = create_app(loopback_settings, session_factory=committed_factory, runner=background.runner)
+    background.start()
+    try:
+        with LiveServer(app) as live:
+            yield live
+    finally:
+        background.stop()
 
 
 def test_preview_accept_and_watch_a_dcat_harvest(

@@ -457,7 +457,7 @@ def preview_source(request: Request, source: str) -> HTMLResponse:
     try:
         with signed_in(request) as (session, caller):
             preview = source_workflow.preview_existing_source(
-                session, state.session_factory, state.settings, caller, source
+                session, state.settings, caller, source
             )
             payloads = admin_queries.record_payloads(
                 session, preview["source"] or "", (i["remote_id"] for i in preview["items"])

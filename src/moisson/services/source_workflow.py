@@ -148,20 +148,24 @@ def _present_preview(
     return presenters.present_preview(result, related, settings, caller, source_id=source_id)
 
 
-def _run_preview(
-    session_factory: sessionmaker[Session], settings: Settings, source: HarvestSource
-) -> PreviewResult:
+def _run_preview(session: Session, settings: Settings, source: HarvestSource) -> PreviewResult:
     # Imported here: the engine depends on the storage layer and the backends, which the
     # rest of this module does not need.
     from moisson.harvest.preview import preview_source
 
-    result: PreviewResult = preview_source(session_factory, settings, source)
+    # The preview runs on the caller's own connection, inside a savepoint it rolls back: a
+    # second connection would wait for the write lock this transaction holds on SQLite.
+    joined = sessionmaker(
+        bind=session.connection(),
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+    )
+    result: PreviewResult = preview_source(joined, settings, source)
     return result
 
 
 def preview_new_source(
     session: Session,
-    session_factory: sessionmaker[Session],
     settings: Settings,
     caller: Caller,
     changes: Mapping[str, Any],
@@ -175,13 +179,12 @@ def preview_new_source(
         validation_state=ValidationState.PENDING,
         created_at=datetime.now(UTC),
     )
-    result = _run_preview(session_factory, settings, source)
+    result = _run_preview(session, settings, source)
     return _present_preview(session, settings, caller, result, None)
 
 
 def preview_existing_source(
     session: Session,
-    session_factory: sessionmaker[Session],
     settings: Settings,
     caller: Caller,
     segment: str,
@@ -194,5 +197,5 @@ def preview_existing_source(
             f"Backend {source.backend} unknown. Make sure it is declared in "
             "MOISSON_HARVEST__BACKENDS."
         )
-    result = _run_preview(session_factory, settings, source)
+    result = _run_preview(session, settings, source)
     return _present_preview(session, settings, caller, result, source.id)
