@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.catalog import CatalogServer
 from moisson.backends import dcat as dcat_module
 from moisson.config import Settings
-from moisson.harvest import engine as engine_module
 from moisson.harvest.engine import run_job
 from moisson.services.runs import create_pending_job
 from moisson.storage.migrate import upgrade
@@ -197,7 +196,8 @@ def create_source(factory: sessionmaker[Session], url: str) -> str:
 def new_job(factory: sessionmaker[Session], source_id: str) -> str:
     with factory() as session:
         source = session.get(HarvestSource, source_id)
-        assert source is not None
+        if source is None:
+            raise SystemExit("the benchmark source vanished")
         job = create_pending_job(session, source)
         session.commit()
         return job.id
@@ -209,6 +209,9 @@ def new_job(factory: sessionmaker[Session], source_id: str) -> str:
 @dataclass
 class RunFigures:
     seconds: float
+    cpu_seconds: float
+    """CPU time of this process (the server runs in another): steadier than wall time on
+    a machine busy with other work."""
     job: HarvestJob
     timers: Timers
     resources: int
@@ -221,23 +224,25 @@ def harvest(
     timers = Timers()
     profiler = cProfile.Profile() if profile else None
     with instrumented(timers):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
         run_job(factory, settings, job_id)
         if profiler is not None:
             profiler.disable()
         seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
     with factory() as session:
         job = session.get(HarvestJob, job_id)
-        assert job is not None
+        if job is None:
+            raise SystemExit("the benchmark job vanished")
         resources = session.scalar(
             select(func.count())
             .select_from(HarvestItem)
             .join(Dataset, Dataset.id == HarvestItem.dataset_id)
             .where(HarvestItem.job_id == job_id)
         )
-    return RunFigures(seconds, job, timers, int(resources or 0)), profiler
+    return RunFigures(seconds, cpu_seconds, job, timers, int(resources or 0)), profiler
 
 
 def split_line(figures: RunFigures) -> str:
@@ -289,9 +294,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with catalog_process(args.datasets, args.page_size) as url, fresh_database(
-        args.database_url
-    ) as db_url:
+    with (
+        catalog_process(args.datasets, args.page_size) as url,
+        fresh_database(args.database_url) as db_url,
+    ):
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=db_url,
@@ -327,12 +333,14 @@ def main() -> None:
 
     print(
         f"\nfirst run:  {args.datasets / first.seconds:8.0f} datasets/s   "
-        f"({first.seconds:.1f}s, {first.job.items_done} done)"
+        f"({first.seconds:.1f}s, {first.job.items_done} done; "
+        f"{args.datasets / first.cpu_seconds:.0f}/s of CPU time)"
     )
     print(f"            {split_line(first)}")
     print(
         f"re-run:     {args.datasets / second.seconds:8.0f} records/s    "
-        f"({second.seconds:.1f}s, {second.job.items_unchanged} unchanged)"
+        f"({second.seconds:.1f}s, {second.job.items_unchanged} unchanged; "
+        f"{args.datasets / second.cpu_seconds:.0f}/s of CPU time)"
     )
     print(f"            {split_line(second)}")
     print(

@@ -51,7 +51,8 @@ _DATASET = """<dcat:dataset><dcat:Dataset rdf:about="{base}/datasets/{ident}">
     <dcat:endDate rdf:datatype="{xsd}date">{end}</dcat:endDate>
   </dct:PeriodOfTime></dct:temporal>
   <dct:spatial><dct:Location>
-    <dcat:bbox rdf:datatype="http://www.opengis.net/ont/geosparql#wktLiteral">POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))</dcat:bbox>
+    <dcat:bbox rdf:datatype="http://www.opengis.net/ont/geosparql#wktLiteral"
+      >POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))</dcat:bbox>
   </dct:Location></dct:spatial>
   <dcat:contactPoint><vcard:Kind>
     <vcard:fn>{contact}</vcard:fn>
@@ -61,7 +62,8 @@ _DATASET = """<dcat:dataset><dcat:Dataset rdf:about="{base}/datasets/{ident}">
 {distributions}</dcat:Dataset></dcat:dataset>
 """
 
-_DISTRIBUTION = """  <dcat:distribution><dcat:Distribution rdf:about="{base}/datasets/{ident}/resources/{n}">
+_DISTRIBUTION = """  <dcat:distribution>
+  <dcat:Distribution rdf:about="{base}/datasets/{ident}/resources/{n}">
     <dct:title>{title}</dct:title>
     <dct:description>{description}</dct:description>
     <dct:format rdf:resource="http://publications.europa.eu/resource/authority/file-type/{eu_format}"/>
@@ -89,23 +91,56 @@ _FOOTER = """</dcat:Catalog>
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _SUBJECTS = (
-    "Qualité de l'air", "Transports scolaires", "Budget primitif", "Stationnement",
-    "Équipements sportifs", "Arbres d'alignement", "Collecte des déchets", "Bornes de recharge",
-    "Consommation électrique", "Pistes cyclables", "Délibérations", "Population légale",
+    "Qualité de l'air",
+    "Transports scolaires",
+    "Budget primitif",
+    "Stationnement",
+    "Équipements sportifs",
+    "Arbres d'alignement",
+    "Collecte des déchets",
+    "Bornes de recharge",
+    "Consommation électrique",
+    "Pistes cyclables",
+    "Délibérations",
+    "Population légale",
 )
 _PLACES = (
-    "Lyon", "Nantes", "Bordeaux", "Lille", "Rennes", "Grenoble", "Strasbourg", "Montpellier",
-    "Toulouse", "Dijon", "Brest", "Nancy",
+    "Lyon",
+    "Nantes",
+    "Bordeaux",
+    "Lille",
+    "Rennes",
+    "Grenoble",
+    "Strasbourg",
+    "Montpellier",
+    "Toulouse",
+    "Dijon",
+    "Brest",
+    "Nancy",
 )
 _KEYWORDS = (
-    "environnement", "mobilité", "finances", "urbanisme", "énergie", "santé", "culture",
-    "éducation", "sport", "économie", "transport", "citoyenneté", "tourisme", "eau", "déchets",
+    "environnement",
+    "mobilité",
+    "finances",
+    "urbanisme",
+    "énergie",
+    "santé",
+    "culture",
+    "éducation",
+    "sport",
+    "économie",
+    "transport",
+    "citoyenneté",
+    "tourisme",
+    "eau",
+    "déchets",
 )
 _THEMES = ("ENVI", "TRAN", "ECON", "GOVE", "EDUC", "ENER", "HEAL", "SOCI", "REGI", "TECH")
+#: Licence IRIs of the shipped data.gouv.fr licence list (lov2, odc-odbl, cc-by).
 _LICENSES = (
     "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
-    "http://opendatacommons.org/licenses/odbl/1.0/",
-    "https://creativecommons.org/licenses/by/4.0/",
+    "http://opendatacommons.org/licenses/odbl/summary/",
+    "http://www.opendefinition.org/licenses/cc-by",
 )
 _FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual", "irregular")
 #: (EU file type, IANA media type, extension)
@@ -135,7 +170,8 @@ class Catalog:
 
     def page_url(self, page: int) -> str:
         """URL of 1-based page `page` (page 1 is the source URL itself)."""
-        return f"{self.base}{CATALOG_PATH}" if page == 1 else f"{self.base}{CATALOG_PATH}?page={page}"
+        url = f"{self.base}{CATALOG_PATH}"
+        return url if page == 1 else f"{url}?page={page}"
 
     def identifier(self, index: int) -> str:
         digest = hashlib.blake2b(str(index).encode(), digest_size=8).hexdigest()
@@ -175,7 +211,7 @@ class Catalog:
         )
 
     def _dataset(self, index: int) -> str:
-        rng = random.Random(index)  # noqa: S311 (reproducible test data, not security)
+        rng = random.Random(index)  # reproducible: the same catalog on every run
         ident = self.identifier(index)
         subject, place = rng.choice(_SUBJECTS), rng.choice(_PLACES)
         year = 2015 + index % 9
@@ -186,7 +222,7 @@ class Catalog:
             f"<p>Jeu de données <strong>{subject.lower()}</strong> de {place} pour "
             f"l'année {year}, mis à jour par le service {rng.choice(_KEYWORDS)}.</p>"
             f"<ul><li>Couverture : {place} et communes limitrophes</li>"
-            f"<li>Source : <a href=\"{self.base}/sources/{index}\">registre</a></li></ul>"
+            f'<li>Source : <a href="{self.base}/sources/{index}">registre</a></li></ul>'
             f"<p>Les données sont publiées sous licence ouverte ; voir la "
             f"<em>documentation</em> jointe pour le détail des champs.</p>"
         )

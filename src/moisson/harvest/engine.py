@@ -80,7 +80,7 @@ from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.context import RunContext, source_domain
 from moisson.harvest.item_logs import ItemLogs
-from moisson.harvest.lookups import UNKNOWN, BatchLookups
+from moisson.harvest.lookups import BatchLookups, Unknown
 from moisson.harvest.reconcile import (
     DuplicateIdentifier,
     HarvestedObject,
@@ -97,7 +97,13 @@ from moisson.harvest.reconcile import (
 from moisson.http import BlockedAddress, build_client
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
-from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
+from moisson.storage.models import (
+    Dataset,
+    HarvestItem,
+    HarvestJob,
+    HarvestRecord,
+    HarvestSource,
+)
 from moisson.storage.repositories import harvest_runs, harvested, records
 from moisson.storage.repositories.pages import DbPageCache
 from moisson.storage.repositories.records import RecordState
@@ -456,7 +462,6 @@ class Pipeline:
             page=record.page,
             kwargs=dict(record.kwargs),
         )
-        session.add(item)
         job.items_total += 1
         job.items_started += 1
         source_error: SourceError | None = None
@@ -466,6 +471,9 @@ class Pipeline:
             except SourceError as exc:
                 source_error = exc
                 outcome = _Outcome(ItemStatus.FAILED, exc.message, exc.details)
+        # Added only now: one INSERT with the final state rather than INSERT then UPDATE (the
+        # item is never committed while `started`; no commit happens inside an item).
+        session.add(item)
         self._close_item(item, record, outcome, lines)
         if source_error is not None:
             self._checkpoint()
@@ -541,8 +549,10 @@ class Pipeline:
         session, source = self.session, self.source
         fingerprint = self._fingerprint(record)
         known = self.lookups.stored(remote_id)
-        stored = (
-            records.get(session, self.record_source_id, remote_id) if known is UNKNOWN else known
+        stored: HarvestRecord | RecordState | None = (
+            known
+            if not isinstance(known, Unknown)
+            else records.get(session, self.record_source_id, remote_id)
         )
         if record.unchanged or (
             stored is not None

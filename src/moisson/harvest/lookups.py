@@ -25,12 +25,14 @@ from moisson.storage.repositories.harvested import ObjectState
 from moisson.storage.repositories.records import RecordState
 
 
-class _Unknown:
+class Unknown:
+    """The type of `UNKNOWN`: a record the lookups were not asked about."""
+
     def __repr__(self) -> str:
         return "UNKNOWN"
 
 
-UNKNOWN: Final = _Unknown()
+UNKNOWN: Final = Unknown()
 
 
 class BatchLookups:
@@ -65,7 +67,7 @@ class BatchLookups:
         }
         self._asked = set(ids)
 
-    def stored(self, remote_id: str) -> RecordState | None | _Unknown:
+    def stored(self, remote_id: str) -> RecordState | Unknown | None:
         """The record's stored state, `None` if it has none, `UNKNOWN` if not loaded."""
         return self._records.get(remote_id, UNKNOWN)
 
