@@ -94,6 +94,8 @@ logger = logging.getLogger(__name__)
 ITEM_LOGGER = "moisson.harvest.item"
 
 BackendRegistry = Mapping[str, type[Backend]]
+ProgressCallback = Callable[[HarvestJob], None]
+"""Called with the job after each item is committed, and once when the job has ended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +119,15 @@ def run_job(
     *,
     backend_registry: BackendRegistry | None = None,
     http: httpx.Client | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
     """Run a `pending` job to its end. A job that is not pending (already taken by another
     worker, failed by the watchdog, finished) is left alone, so a redelivered task is harmless.
 
     `backend_registry` replaces the enabled backends (tests); `http` replaces the client the
     engine would build (tests hand a `MockTransport` one; it is not closed here).
+    `on_progress` sees the job's counters after every item (the CLI's progress bar): it runs
+    in the engine's thread, must be quick, and an exception it raises is logged and ignored.
     """
     session = session_factory(expire_on_commit=False)
     try:
@@ -153,6 +158,7 @@ def run_job(
                 limits=RunLimits(max_items=settings.harvest.max_items),
                 checkpoint=session.commit,
                 preview=False,
+                on_progress=on_progress,
             )
             pipeline.run()
         finally:
@@ -245,6 +251,7 @@ def build_pipeline(
     limits: RunLimits,
     checkpoint: Callable[[], None],
     preview: bool,
+    on_progress: ProgressCallback | None = None,
 ) -> Pipeline:
     info = type(backend).info
     logs = ItemLogs(ITEM_LOGGER, f"moisson.harvest.backends.{info.id}")
@@ -272,6 +279,7 @@ def build_pipeline(
         pages=buffered,
         limits=limits,
         checkpoint=checkpoint,
+        on_progress=on_progress,
     )
 
 
@@ -331,6 +339,7 @@ class Pipeline:
         pages: BufferedPageCache,
         limits: RunLimits,
         checkpoint: Callable[[], None],
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
@@ -344,6 +353,7 @@ class Pipeline:
         self.pages = pages
         self.limits = limits
         self.checkpoint = checkpoint
+        self.on_progress = on_progress
         self.progress = _Progress()
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
 
@@ -353,6 +363,15 @@ class Pipeline:
             self._finish()
         except Exception as exc:
             self._fail(exc)
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(self.job)
+        except Exception:  # a broken progress display must not fail a harvest
+            logger.exception("Progress callback of job %s failed", self.job.id)
 
     # ---------------------------------------------------------------- gather
 
@@ -414,6 +433,7 @@ class Pipeline:
                 outcome = _Outcome(ItemStatus.FAILED, exc.message, exc.details)
         self._close_item(item, record, outcome, lines)
         self.checkpoint()
+        self._report_progress()
         if source_error is not None:
             raise source_error
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from moisson.backends import enabled_backends
+from moisson.backends import all_backends, enabled_backends
 from moisson.config import Settings
 from moisson.domain.source_config import validate_config
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
@@ -58,6 +58,16 @@ def list_backends(settings: Settings) -> list[Json]:
     return [info.as_api() for info in sorted(infos, key=lambda info: info.label)]
 
 
+def installed_backends(settings: Settings) -> list[Json]:
+    """Every installed backend (enabled or not), sorted by id, in the API's shape plus an
+    `enabled` flag: the CLI's `backends` (udata lists installed ones with an OK/KO mark)."""
+    enabled = enabled_backends(settings.harvest.backends)
+    return [
+        {**cls.info.as_api(), "enabled": name in enabled}
+        for name, cls in sorted(all_backends().items())
+    ]
+
+
 def resolve_source(session: Session, segment: str) -> HarvestSource:
     """The source a URL segment names: id, slug, slugified slug (308) or former slug (308).
     Soft-deleted sources are resolved too."""
@@ -78,6 +88,20 @@ def resolve_source(session: Session, segment: str) -> HarvestSource:
         if found is not None:
             raise SourceMoved(segment, found.slug)
     raise NotFound()
+
+
+def find_source(session: Session, ident: str) -> HarvestSource:
+    """The source an operator names: slug first, then id (udata's CLI order), then a former
+    slug (renames are followed, not reported). Soft-deleted sources are found too."""
+    wanted = ident.strip()
+    found = sources_repo.by_slug(session, wanted)
+    if found is None and is_object_id(wanted):
+        found = sources_repo.by_id(session, wanted)
+    if found is None and wanted:
+        found = sources_repo.by_former_slug(session, wanted)
+    if found is None:
+        raise NotFound(f"Unknown source {ident!r} (give its slug or id)")
+    return found
 
 
 def present_sources(
@@ -111,6 +135,8 @@ class SourceQuery:
     """A user or an organization id (the reference's wording)."""
     organization: str | None = None
     q: str | None = None
+    scheduled: bool = False
+    """Only sources with a cron or interval schedule (the CLI's `sources --scheduled`)."""
 
 
 def _identifier_filter(name: str, value: str | None) -> str | None:
@@ -127,6 +153,7 @@ def list_sources(session: Session, caller: Caller, query: SourceQuery, paging: P
         producer_id=_identifier_filter("owner", query.owner),
         organization_id=_identifier_filter("organization", query.organization),
         q=query.q.strip() if query.q and query.q.strip() else None,
+        scheduled=query.scheduled,
     )
     rows, total = sources_repo.page(session, filters, paging.page, paging.page_size)
     return make_page(present_sources(session, caller, rows), total, paging)

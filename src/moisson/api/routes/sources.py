@@ -12,7 +12,6 @@ from moisson.api.deps import (
     FieldMask,
     JsonBody,
     Runner,
-    SessionFactory,
     UnitOfWork,
     Work,
     render,
@@ -85,13 +84,12 @@ def create_harvest_source(
 def preview_harvest_source_config(
     work: Work,
     settings: AppSettings,
-    factory: SessionFactory,
     caller: CurrentCaller,
     mask: FieldMask,
     body: JsonBody,
 ) -> JSONResponse:
     changes = validate_object(SourceBody, body).changes()
-    preview = source_workflow.preview_new_source(work.session, factory, settings, caller, changes)
+    preview = source_workflow.preview_new_source(work.session, settings, caller, changes)
     return render(mask, preview)
 
 
@@ -219,11 +217,8 @@ def preview_harvest_source(
     source: str,
     work: Work,
     settings: AppSettings,
-    factory: SessionFactory,
     caller: CurrentCaller,
     mask: FieldMask,
 ) -> JSONResponse:
-    preview = source_workflow.preview_existing_source(
-        work.session, factory, settings, caller, source
-    )
+    preview = source_workflow.preview_existing_source(work.session, settings, caller, source)
     return render(mask, preview)
