@@ -256,8 +256,8 @@ def create(
 ) -> None:
     """Register a harvest source (pending until `validate` accepts it).
 
-    Checked as the API checks it. With neither --owner nor --org, nobody owns the source
-    (as udata's CLI): only sysadmins can edit it.
+    Checked as the API checks it. A source has exactly one producer: give --owner (a user)
+    or --org (an organization).
 
     Example: moisson harvest create dcat https://example.org/catalog.rdf "Example" --org example
     """
@@ -499,12 +499,19 @@ def preview(
     config: Annotated[
         str | None, typer.Option(help="Configuration (JSON object) of an unsaved source.")
     ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Owner (e-mail or id) of an unsaved source.")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Organization (slug or id) of an unsaved source.")
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Show what the first records of a source would become, saving nothing.
 
-    Give a source, or --backend and --url for one not saved yet. At most
-    MOISSON_HARVEST__PREVIEW_MAX_ITEMS records are read.
+    Give a source, or --backend and --url for one not saved yet (with --owner or --org,
+    records already harvested for another producer show as failing, as they would). At
+    most MOISSON_HARVEST__PREVIEW_MAX_ITEMS records are read.
 
     Example: moisson harvest preview --backend dcat --url https://data.example.org/catalog.rdf
     """
@@ -512,8 +519,8 @@ def preview(
     caller = system_caller()
     if source is None and (backend is None or url is None):
         fail("Give a source, or both --backend and --url")
-    if source is not None and (backend or url or config):
-        fail("Give either a source or --backend/--url/--config, not both")
+    if source is not None and (backend or url or config or owner or org):
+        fail("Give either a source or --backend/--url/--config/--owner/--org, not both")
     with unit_of_work(state.sessions()) as session, operator_errors():
         if source is not None:
             source_id = sources.find_source(session, source).id
@@ -525,6 +532,10 @@ def preview(
             parsed = _parse_config(config)
             if parsed is not None:
                 changes["config"] = parsed
+            if owner is not None:
+                changes["owner"] = find_user(session, owner).id
+            if org is not None:
+                changes["organization"] = find_organization(session, org).id
             shown = source_workflow.preview_new_source(session, state.settings, caller, changes)
     if json_output:
         print_json(shown)

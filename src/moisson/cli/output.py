@@ -35,7 +35,8 @@ def stdout() -> Console:
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    width = None if sys.stderr.isatty() else PIPE_WIDTH
+    return Console(stderr=True, highlight=False, width=width)
 
 
 def print_json(data: Any) -> None:

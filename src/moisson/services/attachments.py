@@ -8,6 +8,10 @@ and of its resources: no harvest will ever update or archive it again.
 
 Datasets are named by slug first, then id (udata's CLI documents slugs but accepts only ids;
 we accept both).
+
+A dataset whose binding changes loses the incremental state that pointed at it (its
+`HarvestRecord`, and the page cache of the sources concerned): otherwise the next run would
+take its record for unchanged and look for a local object that is no longer bound to it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from sqlalchemy.orm import Session
 from moisson.errors import InvalidInput, NotFound
 from moisson.storage.models import Dataset
 from moisson.storage.repositories import datasets as datasets_repo
+from moisson.storage.repositories import pages as pages_repo
+from moisson.storage.repositories import records as records_repo
 from moisson.storage.repositories.base import is_object_id
 
 CSV_DELIMITER = ";"
@@ -115,6 +121,8 @@ def attach_datasets(
             if other.id != dataset.id:
                 other.harvest_domain = None
                 other.harvest_remote_id = None
+                _forget_incremental_state(session, other.id)
+        _forget_incremental_state(session, dataset.id)
         dataset.harvest_domain = domain
         dataset.harvest_remote_id = row.remote
         dataset.last_modified = now
@@ -123,7 +131,12 @@ def attach_datasets(
     return report
 
 
-def _clear_harvest(dataset: Dataset) -> None:
+def _forget_incremental_state(session: Session, dataset_id: str) -> None:
+    pages_repo.clear_pages(session, records_repo.forget_dataset(session, dataset_id))
+
+
+def _clear_harvest(session: Session, dataset: Dataset) -> None:
+    _forget_incremental_state(session, dataset.id)
     for column in _HARVEST_COLUMNS:
         setattr(dataset, column, None)
     dataset.harvest_extra = {}
@@ -136,7 +149,7 @@ def detach_dataset(session: Session, slug_or_id: str) -> Dataset:
     dataset = find_dataset(session, slug_or_id)
     if dataset is None:
         raise NotFound(f"Unknown dataset {slug_or_id!r} (give its slug or id)")
-    _clear_harvest(dataset)
+    _clear_harvest(session, dataset)
     session.flush()
     return dataset
 
@@ -146,6 +159,6 @@ def detach_source_datasets(session: Session, source_id: str) -> int:
     will create new datasets for the same records."""
     datasets = datasets_repo.datasets_of_source(session, source_id)
     for dataset in datasets:
-        _clear_harvest(dataset)
+        _clear_harvest(session, dataset)
     session.flush()
     return len(datasets)

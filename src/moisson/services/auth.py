@@ -69,9 +69,9 @@ def system_caller() -> Caller:
     """The platform itself, as operator commands (`moisson harvest ...`) act: a sysadmin
     that is no account. Whoever can run the command already holds the database.
 
-    Its user is never saved and has no id, which gives udata's CLI behaviour: a validation it
-    makes records no `by`, and a source it creates without `owner` or `organization` has no
-    producer (only sysadmins may then edit it). Never add this user to a session.
+    Its user is never saved and has no id: a validation it makes records no `by` (as udata's
+    CLI), and it cannot own a source, so a source it creates must name its owner or its
+    organization (DESIGN.md: exactly one producer). Never add this user to a session.
     """
     user = User(
         email=SYSTEM_EMAIL,

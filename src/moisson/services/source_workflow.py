@@ -190,7 +190,7 @@ def preview_new_source(
 ) -> Json:
     """A dry run of a configuration that is never saved (`source` and `harvest.source_id`
     are null in the result)."""
-    values = check_new_source(session, settings, caller, changes)
+    values = check_new_source(session, settings, caller, changes, saving=False)
     source = HarvestSource(
         **values,
         slug=slugify(values["name"]) or "source",

@@ -36,6 +36,10 @@ NAME_MAX_LENGTH = 255
 SLUG_MAX_BASE = 240
 REQUIRED = "Field is required"
 ONE_PRODUCER = "A source has exactly one producer: give either owner or organization, not both"
+NO_PRODUCER = (
+    "A source has exactly one producer: give its owner (a user) or its organization, "
+    "since the platform itself cannot own it"
+)
 
 Json = dict[str, Any]
 
@@ -254,9 +258,15 @@ def _check_fields(
 
 
 def _producers_for_create(
-    session: Session, caller: Caller, changes: Mapping[str, Any], checked: _Checked
+    session: Session,
+    caller: Caller,
+    changes: Mapping[str, Any],
+    checked: _Checked,
+    *,
+    saving: bool,
 ) -> None:
-    """Owner/organization of a new source: 400s first, then the org-admin 403 (spec 4.3)."""
+    """Owner/organization of a new source: 400s first, then the org-admin 403 (spec 4.3).
+    A source that is only previewed (`saving` false) may stay without a producer."""
     user = require_authenticated(caller)
     owner_id = _blank_to_none(changes.get("owner"))
     org_id = _blank_to_none(changes.get("organization"))
@@ -278,6 +288,8 @@ def _producers_for_create(
     checked.values["owner_id"] = owner_id if org_id is None else None
     checked.values["organization_id"] = org_id
     if owner_id is None and org_id is None:
+        if user.id is None and saving:  # the system caller (operator commands) owns nothing
+            raise InvalidInput(NO_PRODUCER, field="owner")
         checked.values["owner_id"] = user.id
 
 
@@ -323,12 +335,18 @@ def _producers_for_update(
 
 
 def check_new_source(
-    session: Session, settings: Settings, caller: Caller, changes: Mapping[str, Any]
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    changes: Mapping[str, Any],
+    *,
+    saving: bool = True,
 ) -> dict[str, Any]:
-    """The column values of a source to create (or to preview), or 400/401/403."""
+    """The column values of a source to create (or, `saving` false, to preview), or
+    400/401/403."""
     require_authenticated(caller)
     checked = _check_fields(settings, changes, None)
-    _producers_for_create(session, caller, changes, checked)
+    _producers_for_create(session, caller, changes, checked, saving=saving)
     checked.fail_if_any()
     return checked.values
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from moisson.storage.models import HarvestRecord
@@ -58,3 +58,15 @@ def mark_seen(
             .values(job_id=job_id, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def forget_dataset(session: Session, dataset_id: str) -> set[str]:
+    """Delete the records whose last harvest produced this dataset; returns their sources."""
+    sources = set(
+        session.scalars(
+            select(HarvestRecord.source_id).where(HarvestRecord.dataset_id == dataset_id)
+        )
+    )
+    if sources:
+        session.execute(delete(HarvestRecord).where(HarvestRecord.dataset_id == dataset_id))
+    return sources
