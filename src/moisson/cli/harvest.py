@@ -283,7 +283,8 @@ def create(
         return
     typer.echo(f"Created source {created['name']!r}: pending validation.")
     _echo_lines(source_lines(created))
-    say(f"Next: moisson harvest preview {created['slug']}, then moisson harvest validate ...")
+    say(f"Next: moisson harvest preview {created['slug']}")
+    say(f"Then: moisson harvest validate {created['slug']}")
 
 
 @app.command()
@@ -483,7 +484,11 @@ def run(
         if job["errors"]:
             console.print(errors_table("Job errors", job["errors"], details=False))
         if failed_items.data:
-            console.print(items_table(failed_items.data, failed_items.total, details=False))
+            console.print(
+                items_table(
+                    failed_items.data, failed_items.total, details=False, title="Failed items"
+                )
+            )
             say(f"All failed items: moisson harvest job {job_id} --status failed")
     raise typer.Exit(exit_code_of(job["status"]))
 

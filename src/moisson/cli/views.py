@@ -216,8 +216,8 @@ def job_view(job: Json, *, details: bool) -> RenderableType:
     return Group(*parts)
 
 
-def items_table(items: Sequence[Json], total: int, *, details: bool) -> Table:
-    table = _table(f"Items ({total})", "remote id", "status", "object", "errors")
+def items_table(items: Sequence[Json], total: int, *, details: bool, title: str = "Items") -> Table:
+    table = _table(f"{title} ({total})", "remote id", "status", "object", "errors")
     for item in items:
         obj = item.get("dataset") or item.get("dataservice")
         status = styled(item["status"])
