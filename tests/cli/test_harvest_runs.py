@@ -75,6 +75,7 @@ class TestRun:
         assert summary_value(out, "seen") == "4"
         assert summary_value(out, "done") == "3"
         assert summary_value(out, "failed") == "1"
+        assert "Failed items (1)" in out
         assert re.search(r"service-without-title\s+failed\s+-\s+ERROR: missing title", out)
         job_id = summary_value(out, "job")
         assert f"moisson harvest job {job_id} --status failed" in result.stderr
