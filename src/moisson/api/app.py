@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 
 import moisson
+from moisson.admin import create_admin_app
 from moisson.api import errors, openapi
 from moisson.api.routes import backends, dataservices, datasets, jobs, sources
 from moisson.config import Settings
@@ -63,4 +64,5 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = generate_openapi  # type: ignore[method-assign]
+    app.mount("/admin", create_admin_app(settings, app.state.session_factory, app.state.runner))
     return app

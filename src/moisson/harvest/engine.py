@@ -83,6 +83,7 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
+from moisson.harvest.url_checks import check_draft_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
@@ -322,6 +323,9 @@ class _Progress:
     done_by_page: dict[str, set[str]] = field(default_factory=dict)
     spoiled_pages: set[str] = field(default_factory=set)
     truncated: bool = False
+    unreadable: int = 0
+    """Records the backend could not read at all: their remote ids, hence the local objects
+    they stand for, are unknown, so autoarchive cannot tell them from vanished records."""
 
 
 class Pipeline:
@@ -439,6 +443,7 @@ class Pipeline:
 
     def _outcome(self, record: RemoteRecord, now: datetime) -> _Outcome:
         if record.failure:
+            self.progress.unreadable += 1
             return _Outcome(ItemStatus.FAILED, record.failure, record.failure_details)
         if not record.remote_id:
             return _Outcome(ItemStatus.SKIPPED, "missing identifier", level="WARNING")
@@ -483,6 +488,7 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        check_draft_urls(draft, source.allow_networks)
         kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
         model = model_for(kind)
         obj = find_existing(session, model, remote_id, source)
@@ -604,7 +610,15 @@ class Pipeline:
         now = utcnow()
         harvest_runs.touch_job(session, job.id, now)
         records.mark_seen(session, self.record_source_id, self.progress.unchanged, job.id, now)
-        if source.autoarchive and source.id is not None and not self.progress.truncated:
+        if source.autoarchive and self.progress.unreadable:
+            harvest_runs.add_error(
+                session,
+                job.id,
+                f"Autoarchive skipped: {self.progress.unreadable} record(s) could not be read, "
+                "so the datasets they stand for cannot be told apart from vanished ones",
+                level="WARNING",
+            )
+        elif source.autoarchive and source.id is not None and not self.progress.truncated:
             with session.begin_nested():
                 refusal = autoarchive(
                     session,

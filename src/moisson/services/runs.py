@@ -29,8 +29,9 @@ ACTIVE_STATUSES = (
 class JobRunner(Protocol):
     """Runs jobs outside the request: the in-process worker or Celery."""
 
-    def submit(self, job_id: str) -> None:
-        """Queue the job; called after the transaction creating it has committed."""
+    def submit(self, job_id: str) -> object:
+        """Queue the job; called after the transaction creating it has committed. What it
+        returns (a future, a task id) is the runner's business: callers ignore it."""
         ...
 
 

@@ -163,16 +163,12 @@ def _present_preview(
 
 
 def _run_preview(session: Session, settings: Settings, source: HarvestSource) -> PreviewResult:
-    """Run the preview inside the caller's transaction, through SAVEPOINTs on its connection.
-
-    A second connection would deadlock on SQLite: every transaction there takes the write
-    lock up front (`storage.session`), and the caller's, already open for the lookups, holds
-    it until the caller commits, after the preview. The preview's own rollback undoes its
-    SAVEPOINT only, so the caller's transaction is left as it was."""
     # Imported here: the engine depends on the storage layer and the backends, which the
     # rest of this module does not need.
     from moisson.harvest.preview import preview_source
 
+    # The preview runs on the caller's own connection, inside a savepoint it rolls back: a
+    # second connection would wait for the write lock this transaction holds on SQLite.
     joined = sessionmaker(
         bind=session.connection(),
         join_transaction_mode="create_savepoint",
