@@ -113,6 +113,8 @@ logger = logging.getLogger(__name__)
 ITEM_LOGGER = "moisson.harvest.item"
 
 BackendRegistry = Mapping[str, type[Backend]]
+ProgressCallback = Callable[[HarvestJob], None]
+"""Called with the job after each item is committed, and once when the job has ended."""
 
 #: A background run commits after this many items...
 COMMIT_EVERY_ITEMS = 200
@@ -143,12 +145,15 @@ def run_job(
     *,
     backend_registry: BackendRegistry | None = None,
     http: httpx.Client | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
     """Run a `pending` job to its end. A job that is not pending (already taken by another
     worker, failed by the watchdog, finished) is left alone, so a redelivered task is harmless.
 
     `backend_registry` replaces the enabled backends (tests); `http` replaces the client the
     engine would build (tests hand a `MockTransport` one; it is not closed here).
+    `on_progress` sees the job's counters after every item (the CLI's progress bar): it runs
+    in the engine's thread, must be quick, and an exception it raises is logged and ignored.
     """
     session = session_factory(expire_on_commit=False)
     try:
@@ -179,6 +184,7 @@ def run_job(
                 limits=RunLimits(max_items=settings.harvest.max_items),
                 checkpoint=session.commit,
                 preview=False,
+                on_progress=on_progress,
             )
             pipeline.run()
         finally:
@@ -271,6 +277,7 @@ def build_pipeline(
     limits: RunLimits,
     checkpoint: Callable[[], None],
     preview: bool,
+    on_progress: ProgressCallback | None = None,
 ) -> Pipeline:
     info = type(backend).info
     logs = ItemLogs(ITEM_LOGGER, f"moisson.harvest.backends.{info.id}")
@@ -298,6 +305,7 @@ def build_pipeline(
         pages=buffered,
         limits=limits,
         checkpoint=checkpoint,
+        on_progress=on_progress,
     )
 
 
@@ -360,6 +368,7 @@ class Pipeline:
         pages: BufferedPageCache,
         limits: RunLimits,
         checkpoint: Callable[[], None],
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
@@ -373,6 +382,7 @@ class Pipeline:
         self.pages = pages
         self.limits = limits
         self.checkpoint = checkpoint
+        self.on_progress = on_progress
         self.progress = _Progress()
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
         self.lookups = BatchLookups(session, record_source_id)
@@ -386,6 +396,15 @@ class Pipeline:
             self._finish()
         except Exception as exc:
             self._fail(exc)
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(self.job)
+        except Exception:  # a broken progress display must not fail a harvest
+            logger.exception("Progress callback of job %s failed", self.job.id)
 
     # ---------------------------------------------------------------- gather
 
@@ -479,6 +498,7 @@ class Pipeline:
         # item is never committed while `started`; no commit happens inside an item).
         session.add(item)
         self._close_item(item, record, outcome, lines)
+        self._report_progress()
         if source_error is not None:
             self._checkpoint()
             raise source_error

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from moisson.storage.models import HarvestRecord
@@ -94,3 +94,15 @@ def states(session: Session, source_id: str, remote_ids: Iterable[str]) -> dict[
         for remote_id, kind, content_hash, dataset_id, dataservice_id in rows:
             found[remote_id] = RecordState(kind, content_hash, dataset_id, dataservice_id)
     return found
+
+
+def forget_dataset(session: Session, dataset_id: str) -> set[str]:
+    """Delete the records whose last harvest produced this dataset; returns their sources."""
+    sources = set(
+        session.scalars(
+            select(HarvestRecord.source_id).where(HarvestRecord.dataset_id == dataset_id)
+        )
+    )
+    if sources:
+        session.execute(delete(HarvestRecord).where(HarvestRecord.dataset_id == dataset_id))
+    return sources
