@@ -7,7 +7,6 @@ data is committed (handing a job to the runner) is registered with `after_commit
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from moisson.api import strict_json
 from moisson.api.masks import Mask, apply_mask, parse_mask
 from moisson.config import Settings
 from moisson.errors import InvalidInput, MoissonError
@@ -119,14 +119,11 @@ def _is_json(content_type: str) -> bool:
 
 
 async def json_body(request: Request) -> Any:
-    """The decoded JSON body of a write; 415 unless the body is declared as JSON."""
+    """The decoded JSON body of a write; 415 unless the body is declared as JSON, 400 for a
+    body `strict_json` refuses. Its size was capped by `limits.RequestLimits` as it arrived."""
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType(UNSUPPORTED_MEDIA_TYPE)
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Failed to decode JSON object: {exc}", field="request") from None
+    return strict_json.decode(await request.body())
 
 
 JsonBody = Annotated[Any, Depends(json_body)]
@@ -138,8 +135,8 @@ async def cron_body(request: Request) -> Any:
         raise UnsupportedMediaType(UNSUPPORTED_MEDIA_TYPE)
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return strict_json.decode(raw)
+    except InvalidInput:
         return raw.decode("utf-8", errors="replace")
 
 
