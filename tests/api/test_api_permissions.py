@@ -209,6 +209,65 @@ def test_secured_operations_refuse_bad_keys(
     assert runner.submitted == []
 
 
+HOSTILE_BODIES = {
+    "not-json-typed": (b'{"name": "x"}', "text/plain"),
+    "malformed": (b"{", "application/json"),
+    "not-an-object": (b"[]", "application/json"),
+    "too-deep": (b"[" * 1000 + b"]" * 1000, "application/json"),
+}
+
+
+@pytest.mark.parametrize("body", sorted(HOSTILE_BODIES))
+@pytest.mark.parametrize("name", sorted(ALL_SECURED))
+def test_anonymous_callers_get_401_whatever_they_send(
+    client: CheckedClient, db: Session, sources: dict[str, HarvestSource], name: str, body: str
+) -> None:
+    """udata checks authentication first: before the body, and before the source exists."""
+    content, content_type = HOSTILE_BODIES[body]
+    for path in (
+        ALL_SECURED[name].path.format(source=sources["org"].id),
+        ALL_SECURED[name].path.format(source="no-such-source"),
+    ):
+        response = client.request(
+            ALL_SECURED[name].method, path, content=content, headers={"Content-Type": content_type}
+        )
+        assert (response.status_code, response.json()) == (401, {"message": BAD_KEYS["none"]})
+
+
+@pytest.mark.parametrize("body", sorted(HOSTILE_BODIES))
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("update", "stranger"),
+        ("update", "org_editor"),
+        ("validate", "owner"),
+        ("validate", "org_admin"),
+        ("schedule", "stranger"),
+        ("schedule", "org_admin"),
+    ],
+)
+def test_a_caller_without_the_right_gets_403_whatever_they_send(
+    client: CheckedClient,
+    people: People,
+    db: Session,
+    sources: dict[str, HarvestSource],
+    name: str,
+    role: str,
+    body: str,
+) -> None:
+    """udata checks the permission on the source before it reads the body."""
+    content, content_type = HOSTILE_BODIES[body]
+    before = stored_state(db)
+    response = client.request(
+        OPERATIONS[name].method,
+        OPERATIONS[name].path.format(source=_source_for(role, sources).id),
+        content=content,
+        headers={**people.by_role(role), "Content-Type": content_type},
+    )
+    assert response.status_code == 403, response.text
+    assert stored_state(db) == before
+
+
 @pytest.mark.parametrize(
     "key",
     [
