@@ -220,13 +220,26 @@ def test_100_000_levels_of_nesting_are_a_400(
     assert stored_state(db) == before
 
 
-def test_a_deeply_nested_cron_body_is_a_400(
-    client: CheckedClient, people: People, db: Session, source: HarvestSource
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP_ARRAYS,
+        b'"\\ud800"',
+        b'"0 0 * * *\\u0000"',
+        b"\xff\xfe",
+        b'{"cron": "0 0 * * *"}',
+        b"[]",
+    ],
+    ids=["deep", "lone-surrogate", "nul", "invalid-utf8", "object", "array"],
+)
+def test_hostile_cron_bodies_are_a_400(
+    client: CheckedClient, people: People, db: Session, source: HarvestSource, body: bytes
 ) -> None:
     before = stored_state(db)
     call = f"POST /api/1/harvest/source/{source.id}/schedule/"
-    response = send(client, call, DEEP_ARRAYS, people.sysadmin.headers)
+    response = send(client, call, body, people.sysadmin.headers)
     assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["schedule"]
     assert stored_state(db) == before
 
 
