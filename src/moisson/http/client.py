@@ -59,5 +59,7 @@ def build_client(
 
 
 def _refuse_redirect(response: httpx.Response) -> None:
-    if response.is_redirect:
+    # `is_redirect` is true for every 3xx, including the 304 Not Modified that answers a
+    # conditional GET (the DCAT page cache sends them): only a Location makes a redirect.
+    if response.has_redirect_location:
         raise RedirectNotAllowed(response)
