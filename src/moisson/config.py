@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
     secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
     """Signs admin session cookies. Must be changed in production."""
+    max_request_bytes: int = 1024 * 1024
+    """A request body to the API larger than this is refused with 413 before it is parsed."""
     public_url: str = "http://127.0.0.1:7000"
     """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
     http: HttpSettings = Field(default_factory=HttpSettings)
