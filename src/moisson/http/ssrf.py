@@ -224,9 +224,12 @@ class GuardedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.scheme not in ALLOWED_SCHEMES:
+            # httpx reads `file:///x` as a relative URL (no host) and drops its scheme: say
+            # what is wrong rather than quote an empty scheme.
+            scheme = repr(request.url.scheme) if request.url.scheme else "none (not absolute)"
             raise httpx.UnsupportedProtocol(
-                f"Scheme {request.url.scheme!r} refused for {request.url}: "
-                "only http and https are fetched",
+                f"URL {str(request.url)!r} refused: scheme {scheme}; "
+                "only absolute http and https URLs are fetched",
                 request=request,
             )
         started = time.monotonic()
