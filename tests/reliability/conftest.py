@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
-from datetime import timedelta
-
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.harvest.conftest import Run, load_run, make_org, make_source

@@ -262,7 +262,8 @@ class TestBrokenValues:
             assert result.item_errors(db, result.items[0])
         else:
             dataset = db.get(Dataset, result.items[0].dataset_id)
-            assert dataset is not None and dataset.temporal_start is None
+            assert dataset is not None
+            assert dataset.temporal_start is None
 
     def test_a_package_without_title_fails_alone(self, harvester: Harvester, db: Session) -> None:
         bad = ckan_package("untitled")
@@ -275,7 +276,8 @@ class TestBrokenValues:
     def test_invalid_utf8_json_fails_the_job_clearly(self, harvester: Harvester) -> None:
         result = run_ckan(harvester, b'{"success": true, "result": "\xff\xfe\xfa"}')
         assert result.job.status == "failed"
-        assert result.errors and result.errors[0].message
+        assert result.errors
+        assert result.errors[0].message
 
     def test_deep_json_fails_the_job_not_the_worker(self, harvester: Harvester) -> None:
         with peak_memory(200 * MB):

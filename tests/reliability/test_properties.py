@@ -3,6 +3,7 @@ return well-formed values or raise only their documented exceptions."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from datetime import UTC, date, datetime
@@ -135,11 +136,14 @@ def test_ckan_spatial_never_raises(value: Any) -> None:
 @FAST
 @given(st.text())
 def test_wkt_and_bbox_never_raise_unexpectedly(text: str) -> None:
-    try:
+    with contextlib.suppress(WktError):
         _well_formed_geometry(parse_wkt(text))
-    except WktError:
-        pass
     _well_formed_geometry(bbox_polygon(text))
+
+
+def _has_message(exc: InvalidItem | SkipItem) -> None:
+    """A documented item error must say something an operator can act on."""
+    assert exc.message.strip()
 
 
 # ------------------------------------------------------------------------ CKAN payloads
@@ -158,7 +162,7 @@ def test_ckan_mapping_raises_only_item_errors(payload: Any) -> None:
             payload, licenses=LICENSES, site_url="https://ckan.test/", now=NOW, log=LOG
         )
     except (InvalidItem, SkipItem) as exc:
-        assert exc.message
+        _has_message(exc)
 
 
 # ------------------------------------------------------------------- parser fuzzing
@@ -209,28 +213,22 @@ MAAF = next((SHARED_FIXTURES / "maaf" / "tree").rglob("*.xml")).read_bytes()
 @FAST
 @given(st.binary(max_size=300) | _mutations(DCAT_XML))
 def test_rdfxml_parsing_raises_only_rdf_parse_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(RdfParseError):
         parse_graph(data, "xml")
-    except RdfParseError:
-        pass
 
 
 @FAST
 @given(st.binary(max_size=300) | _mutations(DCAT_JSONLD))
 def test_jsonld_parsing_raises_only_rdf_parse_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(RdfParseError):
         parse_graph(data, "json-ld")
-    except RdfParseError:
-        pass
 
 
 @FAST
 @given(st.binary(max_size=300), st.sampled_from(["turtle", "nt", "trig", "n3", "nquads"]))
 def test_other_syntaxes_raise_only_rdf_parse_error(data: bytes, fmt: str) -> None:
-    try:
+    with contextlib.suppress(RdfParseError):
         parse_graph(data, fmt)
-    except RdfParseError:
-        pass
 
 
 @FAST
@@ -243,7 +241,7 @@ def test_iso_records_raise_only_documented_errors(data: bytes) -> None:
     try:
         dataset_from_iso(record, licenses=LICENSES, now=NOW.replace(tzinfo=None))
     except (InvalidItem, SkipItem) as exc:
-        assert exc.message
+        _has_message(exc)
 
 
 @FAST
@@ -253,7 +251,7 @@ def test_maaf_descriptors_raise_only_item_errors(data: bytes) -> None:
         root = parse_descriptor(data)
         dataset_from_maaf(root, licenses=LICENSES, checksums={}, now=NOW, log=LOG)
     except (InvalidItem, SkipItem) as exc:
-        assert exc.message
+        _has_message(exc)
 
 
 @pytest.mark.parametrize("seed", [DCAT_XML, ISO, MAAF], ids=["dcat", "iso", "maaf"])

@@ -4,8 +4,6 @@ engine failing such a source. Each target is a live loopback server that must se
 
 from __future__ import annotations
 
-import ipaddress
-
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker

@@ -156,7 +156,7 @@ def _check_entities(data: bytes) -> None:
         return
     values: dict[bytes, bytes] = {}
     for match in _ENTITY_DECL.finditer(declared.group(1)):
-        percent, name, double, single, bare = match.groups()
+        percent, name, double, single, _bare = match.groups()
         if percent or (double is None and single is None):
             kind = "parameter" if percent else "external"
             raise RdfParseError(
