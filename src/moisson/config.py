@@ -34,6 +34,9 @@ class HttpSettings(BaseModel):
     """Seconds to wait for each chunk of a response."""
     max_response_bytes: int = 200 * 1024 * 1024
     """A response larger than this is cut and fails (a catalog page that never ends)."""
+    max_response_seconds: float = 1800.0
+    """A response body still arriving after this many seconds (from the request) is cut and
+    fails: `read_timeout` alone bounds each wait, not a body dripped byte by byte."""
     max_retries: int = 3
     """Retries on connect errors, 429 and 5xx, with exponential backoff."""
     backoff_base: float = 1.0

@@ -111,6 +111,8 @@ class CswPaginator:
         self.start = start
         self.has_next = True
         self.stop_reason: str | None = None
+        self.looped = False
+        """Paging stopped because `nextRecord` went back or stood still."""
 
     def advance(self, page: CswPage) -> None:
         """Move to the position the page points to, or stop."""
@@ -136,9 +138,11 @@ class CswPaginator:
         elif next_record < self.start:
             # Going backwards would loop over pages already harvested.
             self._stop(f"nextRecord {next_record} goes back from position {self.start}")
+            self.looped = True
         elif next_record == self.start:
             # Not advancing would request the same page forever.
             self._stop(f"nextRecord {next_record} does not advance")
+            self.looped = True
         else:
             self.start = next_record
 
@@ -333,6 +337,17 @@ def iter_records(
         paginator.advance(page)
         if paginator.stop_reason:
             ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
+        reached = start + len(page.records) - 1
+        if paginator.looped and page.matched is not None and reached < page.matched:
+            # Stopping is what GeoNetwork does (spec 4.2), but a run that ends quietly here
+            # passes for a complete listing, and autoarchive would then archive every record
+            # the loop kept us from reaching. The records read so far are harvested; the job
+            # fails, so nothing is archived.
+            raise SourceInvalid(
+                f"CSW paging loops: {paginator.stop_reason}, after {reached} of the "
+                f"{page.matched} records matched; the records not reached were not harvested "
+                "and nothing was archived"
+            )
         if records and all(r.remote_id and not r.failure for r in records):
             ctx.pages.put(
                 CachedPage(

@@ -31,8 +31,10 @@ Job outcomes: an exception escaping gather (or a SourceError from map) makes the
 with exactly one job error; items already processed stay. The error's level says what it is:
 `SourceInvalid` ERROR with its own details only; `SourceUnavailable` and other httpx errors
 WARNING with a traceback (the remote's fault, probably transient); an SSRF refusal and anything
-else ERROR with a traceback (configuration or bug). Otherwise the job is `done`, or
-`done-errors` when at least one item failed (skipped and archived items do not count).
+else ERROR with a traceback (configuration or bug). A database connection lost inside an item
+(a server restart) is no item's fault: it ends the job, "The database connection was lost:
+...". Otherwise the job is `done`, or `done-errors` when at least one item failed (skipped
+and archived items do not count).
 
 Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config)
 equals the stored `HarvestRecord.content_hash`, and whose local object is still this source's,
@@ -58,7 +60,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.backends import get_backend
@@ -373,6 +375,9 @@ class Pipeline:
         self.session = session
         self.settings = settings
         self.job = job
+        # Kept apart: after a failed flush or a dropped connection, reading `job.id` would
+        # itself raise (PendingRollbackError), and `_fail` could not record the failure.
+        self.job_id = job.id
         self.source = source
         self.record_source_id = record_source_id
         self.backend = backend
@@ -536,6 +541,8 @@ class Pipeline:
         except httpx.HTTPError as exc:
             return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
         except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise  # the session is unusable: this ends the job, not just the item
             self.item_log.exception("Error while processing %s: %s", record.remote_id, exc)
             return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
         finally:  # what the batch lookups said about this record may be stale now
@@ -790,7 +797,7 @@ class Pipeline:
 
     def _fail(self, exc: Exception) -> None:
         session = self.session
-        job_id = self.job.id
+        job_id = self.job_id
         if isinstance(exc, SQLAlchemyError):
             session.rollback()
             job = session.get(HarvestJob, job_id)
@@ -824,6 +831,8 @@ def classify(exc: BaseException) -> tuple[str, str, str | None]:
         return "ERROR", describe(exc), trace
     if isinstance(exc, httpx.HTTPError):
         return "WARNING", describe(exc), trace
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "ERROR", f"The database connection was lost: {describe(exc)}", trace
     return "ERROR", describe(exc), trace
 
 

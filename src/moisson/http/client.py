@@ -8,7 +8,7 @@ from moisson import __version__
 from moisson.config import Settings
 from moisson.http.errors import RedirectNotAllowed
 from moisson.http.retry import RetryTransport, host_limiter
-from moisson.http.ssrf import GuardedTransport
+from moisson.http.ssrf import GuardedTransport, Resolver, system_resolver
 
 
 def build_client(
@@ -17,6 +17,7 @@ def build_client(
     backend_id: str,
     follow_redirects: bool = False,
     verify: bool = True,
+    resolver: Resolver = system_resolver,
 ) -> httpx.Client:
     """A client for one backend's requests: SSRF-guarded, timed out, retried, size-capped.
 
@@ -24,6 +25,7 @@ def build_client(
     (`Redirect (302) not allowed: <url> -> <location>`). With `True`, redirects are followed
     and each hop is SSRF-checked again, since it goes through the guarded transport.
     Environment proxies are ignored (`trust_env=False`): the guard must see the real target.
+    `resolver` replaces the system's DNS lookup (tests).
     """
     http = settings.http
     transport = RetryTransport(
@@ -31,6 +33,8 @@ def build_client(
             allow=settings.outbound_allow_networks,
             verify=verify,
             max_response_bytes=http.max_response_bytes,
+            max_seconds=http.max_response_seconds,
+            resolver=resolver,
         ),
         max_retries=http.max_retries,
         backoff_base=http.backoff_base,

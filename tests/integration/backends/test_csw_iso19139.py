@@ -121,15 +121,21 @@ class TestPagingBreakRules:
         assert [r.remote_id for r in records] == ["beyond-1"]
         assert "beyond the 1 records matched" in caplog.text
 
+    # A loop stops paging (spec 4.2); short of the records matched, the source then fails
+    # after the records read, so that autoarchive does not take the walk for complete.
     def test_backwards_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "backwards-page-2.xml"})
-        records, _ = harvest(context(server))
+        records: list[RemoteRecord] = []
+        with pytest.raises(SourceInvalid, match="goes back from position 2, after 2 of the 9"):
+            records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
         assert [r.remote_id for r in records] == ["back-1", "back-2"]
 
     def test_not_advancing_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "stuck-page-2.xml"})
-        records, _ = harvest(context(server))
+        records: list[RemoteRecord] = []
+        with pytest.raises(SourceInvalid, match="does not advance"):
+            records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
         assert [r.remote_id for r in records] == ["back-1", "stuck-2"]
 
@@ -148,19 +154,21 @@ class TestErrors:
         assert "Database connection lost" in str(exc.value)
 
     def test_refused_queryable_is_retried_with_the_other_spelling(self) -> None:
-        def by_spelling(body: bytes) -> Path:
-            if b"apiso:Type" in body:
-                return GEONETWORK[1]
-            return LOCAL / "exception-report-apiso-type.xml"
+        def by_spelling(page: int) -> Callable[[bytes], Path]:
+            def serve(body: bytes) -> Path:
+                if b"apiso:Type" in body:
+                    return GEONETWORK[page]
+                return LOCAL / "exception-report-apiso-type.xml"
 
-        server = CswReplay({1: by_spelling, 3: by_spelling, 5: by_spelling})
+            return serve
+
+        server = CswReplay({n: by_spelling(n) for n in (1, 3, 5)})
         records, _ = harvest(context(server))
         # Page 1 asked twice (lower-case, then capitalised); later pages use the
-        # remembered spelling at once. (The replay serves page 1's file for every position,
-        # so paging stops on the not-advancing rule after position 3.)
-        assert server.starts == [1, 1, 3]
-        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True]
-        assert len(records) == 4
+        # remembered spelling at once.
+        assert server.starts == [1, 1, 3, 5]
+        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True, True]
+        assert len(records) == 6
 
     def test_refused_queryable_twice_fails(self) -> None:
         server = CswReplay({1: LOCAL / "exception-report-apiso-type.xml"})
