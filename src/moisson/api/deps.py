@@ -44,9 +44,9 @@ class UnsupportedMediaType(MoissonError):
 class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._after_commit: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[], object]] = []
 
-    def after_commit(self, action: Callable[[], None]) -> None:
+    def after_commit(self, action: Callable[[], object]) -> None:
         self._after_commit.append(action)
 
     def run_after_commit(self) -> None:

@@ -242,7 +242,7 @@ class GuardedTransport(httpx.BaseTransport):
                 target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]  # a sync byte stream
+            content=request.stream,  # a sync byte stream
             extensions=request.extensions,
         )
         try:

@@ -250,7 +250,7 @@ def _parse(data: bytes, rdf_format: pyoxigraph.RdfFormat) -> RdfGraph:
     graph = RdfGraph()
     add = graph.add
     for quad in pyoxigraph.parse(data, rdf_format, lenient=True):
-        add(quad.subject, quad.predicate, quad.object)  # type: ignore[arg-type]
+        add(quad.subject, quad.predicate, quad.object)
     return graph
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode
@@ -172,7 +173,7 @@ def parse_record(payload: str) -> tuple[RdfGraph, Node]:
         for triple in pyoxigraph.parse(
             body.encode("utf-8"), pyoxigraph.RdfFormat.N_TRIPLES, lenient=True
         ):
-            graph.add(triple.subject, triple.predicate, triple.object)  # type: ignore[arg-type]
+            graph.add(triple.subject, triple.predicate, triple.object)
     except SyntaxError as exc:
         raise RecordPayloadError(f"the payload is not valid N-Triples: {exc}") from exc
     return graph, root
@@ -195,4 +196,4 @@ def _lenient_iri(root_text: str) -> NamedNode:
             )
         )
     )
-    return quad.subject  # type: ignore[return-value]
+    return cast(NamedNode, quad.subject)
