@@ -17,10 +17,12 @@ import html
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote, unquote, urlsplit
+
+from tests.http_server import QuietHTTPServer
 
 CONTENT_TYPES = {
     ".xml": "application/xml",
@@ -92,8 +94,7 @@ class DirectoryServer:
         self.routes: list[Callable[[str], Reply | None]] = []
         """Called with the request target before the tree; the first reply wins."""
         self.requests: list[Request] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = QuietHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
