@@ -11,7 +11,7 @@ import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
     """Signs admin session cookies. Must be changed in production."""
     public_url: str = "http://127.0.0.1:7000"
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line (for log shippers); `text`: readable lines."""
+    log_level: str = "INFO"
     """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)

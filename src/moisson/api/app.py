@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import moisson
 from moisson.api import errors, openapi
-from moisson.api.routes import backends, dataservices, datasets, jobs, sources
+from moisson.api.routes import backends, dataservices, datasets, jobs, metrics, sources
 from moisson.config import Settings
 from moisson.services.runs import JobRunner
 from moisson.storage.session import make_engine, make_sessionmaker
@@ -49,6 +49,7 @@ def create_app(
     errors.install(app)
     for module in (backends, sources, jobs, datasets, dataservices):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)
 
     def generate_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -84,6 +84,7 @@ from moisson.harvest.reconcile import (
     stamp,
 )
 from moisson.http import BlockedAddress, build_client
+from moisson.logging import log_context
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
@@ -348,11 +349,12 @@ class Pipeline:
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
 
     def run(self) -> None:
-        try:
-            self._gather()
-            self._finish()
-        except Exception as exc:
-            self._fail(exc)
+        with log_context(source_id=self.source.id, job_id=self.job.id):
+            try:
+                self._gather()
+                self._finish()
+            except Exception as exc:
+                self._fail(exc)
 
     # ---------------------------------------------------------------- gather
 
@@ -406,7 +408,7 @@ class Pipeline:
         job.items_started += 1
         session.flush()
         source_error: SourceError | None = None
-        with self.logs.capture() as lines:
+        with log_context(remote_id=record.remote_id), self.logs.capture() as lines:
             try:
                 outcome = self._outcome(record, now)
             except SourceError as exc:

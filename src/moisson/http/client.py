@@ -7,6 +7,7 @@ import httpx
 from moisson import __version__
 from moisson.config import Settings
 from moisson.http.errors import RedirectNotAllowed
+from moisson.http.metrics import CountingTransport
 from moisson.http.retry import RetryTransport, host_limiter
 from moisson.http.ssrf import GuardedTransport
 
@@ -27,10 +28,13 @@ def build_client(
     """
     http = settings.http
     transport = RetryTransport(
-        GuardedTransport(
-            allow=settings.outbound_allow_networks,
-            verify=verify,
-            max_response_bytes=http.max_response_bytes,
+        CountingTransport(
+            GuardedTransport(
+                allow=settings.outbound_allow_networks,
+                verify=verify,
+                max_response_bytes=http.max_response_bytes,
+            ),
+            backend_id,
         ),
         max_retries=http.max_retries,
         backoff_base=http.backoff_base,
