@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -44,11 +45,8 @@ class HarvestStateCollector:
             yield self._sources(session)
 
     def _jobs(self, session: Session) -> Iterator[Metric]:
-        counts = dict(
-            session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
+        counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
         jobs = GaugeMetricFamily(
             "moisson_harvest_jobs", "Harvest jobs in the database, by status.", labels=["status"]
         )
@@ -88,7 +86,7 @@ class HarvestStateCollector:
         ).one()
         total, total_seconds = int(row[0]), float(row[1])
         buckets = [
-            (f"{bound:g}", int(count or 0))
+            (floatToGoString(bound), int(count or 0))
             for bound, count in zip(DURATION_BUCKETS, row[2:], strict=True)
         ]
         buckets.append(("+Inf", total))
@@ -106,9 +104,7 @@ class HarvestStateCollector:
                 .where(HarvestSource.deleted_at.is_(None))
                 .group_by(HarvestSource.active)
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         counts = {bool(active): count for active, count in rows}
         sources = GaugeMetricFamily(
             "moisson_harvest_sources", "Harvest sources not deleted.", labels=["state"]

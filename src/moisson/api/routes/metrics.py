@@ -9,7 +9,8 @@ of this API: it shows counts only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -20,13 +21,17 @@ from moisson.services.metrics import HarvestStateCollector
 router = APIRouter()
 
 
+class _Collector(Protocol):
+    def collect(self) -> Iterable[Metric]: ...
+
+
 class _Chain:
-    def __init__(self, *collectors: HarvestStateCollector | object) -> None:
+    def __init__(self, *collectors: _Collector) -> None:
         self.collectors = collectors
 
     def collect(self) -> Iterator[Metric]:
         for collector in self.collectors:
-            yield from collector.collect()  # type: ignore[attr-defined]
+            yield from collector.collect()
 
 
 @router.get("/metrics", include_in_schema=False)
