@@ -1,4 +1,4 @@
-"""The whole test suite: lint, then pytest on SQLite, then pytest on PostgreSQL.
+"""The whole test suite: lint and types, then pytest on SQLite, then pytest on PostgreSQL.
 
 PostgreSQL is required: if its server does not answer, this fails (it never skips).
 """
@@ -36,6 +36,8 @@ def main() -> None:
     python = sys.executable
 
     run([python, "-m", "ruff", "check", "src", "tests", "bench", "scripts"])
+    run([python, "-m", "ruff", "format", "--check", "src", "tests", "bench", "scripts"])
+    run([python, "-m", "mypy"])
     require_postgres(args.postgres_url)
     env = {**os.environ, "MOISSON_TEST_DATABASE_URL": args.postgres_url}
     pytest = [python, "-m", "pytest", "-n", "2", "tests", *args.pytest_args]

@@ -2,7 +2,9 @@
 
 For tests that must cross real sockets (SSRF guard, timeouts, resets, size caps): a
 `MockTransport` would bypass exactly the code under test. Each path has a list of `Reply`s
-served in order; the last one repeats.
+served in order; the last one repeats. A path may instead map to a function of the request
+(`Seen`) returning the `Reply` (paging by query or body). `script()` replaces a path's
+replies while the server runs (a remote that starts failing between two runs).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +33,8 @@ class Reply:
     """Stream `body` over and over until the client goes away (no Content-Length)."""
     reset: bool = False
     """Drop the connection with a TCP reset instead of answering."""
+    reset_after: int | None = None
+    """Send the head and this many body bytes, then drop the connection with a TCP reset."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,15 @@ class Seen:
     body: bytes
 
 
+Dynamic = Callable[[Seen], Reply]
+Route = Reply | Sequence[Reply] | Dynamic
+
+
 class LoopbackServer:
-    def __init__(self, routes: dict[str, Reply | Sequence[Reply]]) -> None:
-        self._routes = {
-            path: [replies] if isinstance(replies, Reply) else list(replies)
-            for path, replies in routes.items()
-        }
+    def __init__(self, routes: dict[str, Route]) -> None:
+        self._routes: dict[str, list[Reply] | Dynamic] = {}
+        for path, replies in routes.items():
+            self._routes[path] = _as_route(replies)
         self._lock = threading.Lock()
         self.requests: list[Seen] = []
         self._stopping = threading.Event()
@@ -63,12 +70,60 @@ class LoopbackServer:
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def _next_reply(self, path: str) -> Reply:
+    def script(self, path: str, replies: Route) -> None:
+        """Replace what `path` answers from now on."""
+        with self._lock:
+            self._routes[path] = _as_route(replies)
+
+    def wrap(self, path: str, change: Callable[[Reply], Reply]) -> None:
+        """From now on, `path` answers `change(reply)` for each reply it would have given."""
+        with self._lock:
+            inner = self._routes.get(path)
+
+        def changed(seen: Seen) -> Reply:
+            return change(self._reply_from(inner, seen))
+
+        self.script(path, changed)
+
+    def prepend(self, path: str, replies: Sequence[Reply]) -> None:
+        """`path` answers `replies` first, then what it answered before."""
+        with self._lock:
+            inner = self._routes.get(path)
+        queue = list(replies)
+        lock = threading.Lock()
+
+        def first(seen: Seen) -> Reply:
+            with lock:
+                if queue:
+                    return queue.pop(0)
+            return self._reply_from(inner, seen)
+
+        self.script(path, first)
+
+    def _reply_from(self, route: list[Reply] | Dynamic | None, seen: Seen) -> Reply:
+        if route is None:
+            return Reply(status=404, body=b"not scripted")
+        if callable(route):
+            return route(seen)
+        with self._lock:
+            return route.pop(0) if len(route) > 1 else route[0]
+
+    def seen(self, path: str) -> int:
+        """How many requests `path` received (query strings ignored)."""
+        with self._lock:
+            return sum(1 for r in self.requests if r.path.split("?", 1)[0] == path)
+
+    def _next_reply(self, seen: Seen) -> Reply:
+        path = seen.path.split("?", 1)[0]
         with self._lock:
             replies = self._routes.get(path) or self._routes.get("*")
             if not replies:
                 return Reply(status=404, body=b"not scripted")
-            return replies.pop(0) if len(replies) > 1 else replies[0]
+            if callable(replies):
+                dynamic = replies
+            else:
+                return replies.pop(0) if len(replies) > 1 else replies[0]
+        return dynamic(seen)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -82,11 +137,10 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, self.path, dict(self.headers.items()), body)
                 with server._lock:
-                    server.requests.append(
-                        Seen(self.command, self.path, dict(self.headers.items()), body)
-                    )
-                reply = server._next_reply(self.path.split("?", 1)[0])
+                    server.requests.append(seen)
+                reply = server._next_reply(seen)
                 if reply.delay:
                     server._stopping.wait(reply.delay)
                 if reply.reset:
@@ -106,6 +160,16 @@ class LoopbackServer:
                 if "content-length" not in {k.lower() for k in reply.headers}:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
+                if reply.reset_after is not None:
+                    self.wfile.write(reply.body[: reply.reset_after])
+                    self.wfile.flush()
+                    # Let the client read the head first: the reset must hit the body.
+                    server._stopping.wait(0.1)
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    return
                 if reply.drip is None:
                     self.wfile.write(reply.body)
                     return
@@ -142,8 +206,16 @@ class LoopbackServer:
         self._thread.join(timeout=5)
 
 
+def _as_route(replies: Route) -> list[Reply] | Dynamic:
+    if isinstance(replies, Reply):
+        return [replies]
+    if callable(replies):
+        return replies
+    return list(replies)
+
+
 @contextmanager
-def loopback_server(routes: dict[str, Reply | Sequence[Reply]]) -> Iterator[LoopbackServer]:
+def loopback_server(routes: dict[str, Route]) -> Iterator[LoopbackServer]:
     server = LoopbackServer(routes).start()
     try:
         yield server

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -26,12 +26,17 @@ class Environment(StrEnum):
 class HttpSettings(BaseModel):
     """Outbound requests to remote catalogs."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     connect_timeout: float = 10.0
     """Seconds to establish a connection."""
     read_timeout: float = 60.0
     """Seconds to wait for each chunk of a response."""
     max_response_bytes: int = 200 * 1024 * 1024
     """A response larger than this is cut and fails (a catalog page that never ends)."""
+    max_response_seconds: float = 1800.0
+    """A response body still arriving after this many seconds (from the request) is cut and
+    fails: `read_timeout` alone bounds each wait, not a body dripped byte by byte."""
     max_retries: int = 3
     """Retries on connect errors, 429 and 5xx, with exponential backoff."""
     backoff_base: float = 1.0
@@ -40,11 +45,13 @@ class HttpSettings(BaseModel):
     """A longer `Retry-After` than this fails the request instead of sleeping."""
     per_host_concurrency: int = 4
     """At most this many requests in flight to one remote host, across a process."""
-    user_agent: str = "Moisson/{version} (+https://github.com/moisson; {backend})"
+    user_agent: str = "Moisson/{version} (open-data harvester; {backend})"
     """`{version}` and `{backend}` are filled in."""
 
 
 class HarvestSettings(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     backends: list[str] = Field(
         default_factory=lambda: ["dcat", "csw-dcat", "csw-iso-19139", "ckan", "dkan", "maaf"]
     )
@@ -52,6 +59,7 @@ class HarvestSettings(BaseModel):
     enable_manual_run: bool = True
     """If false, only sysadmins may call the run endpoint (udata `HARVEST_ENABLE_MANUAL_RUN`)."""
     preview_max_items: int = 20
+    """Items a preview maps at most (udata `HARVEST_PREVIEW_MAX_ITEMS`)."""
     preview_time_budget: float = 60.0
     """Seconds a preview may spend before it stops gathering and answers with what it has."""
     max_items: int | None = None
@@ -59,7 +67,9 @@ class HarvestSettings(BaseModel):
     default_schedule: str = "0 0 * * *"
     """Cron set on a source when it is accepted."""
     jobs_retention_days: int = 365
+    """Finished jobs older than this are purged by the scheduler, once a day."""
     autoarchive_grace_days: int = 7
+    """A vanished record's object is archived only if not harvested for this many days."""
     autoarchive_max_ratio: float = 0.5
     """Never archive more than this share of a source's live objects in one job."""
     job_stale_after: float = 600.0
@@ -67,6 +77,7 @@ class HarvestSettings(BaseModel):
     pending_job_timeout: float = 86400.0
     """Seconds a job may stay queued (`pending`) before the watchdog declares it lost."""
     heartbeat_interval: float = 15.0
+    """Seconds between two heartbeats of the jobs the in-process worker holds."""
     worker_threads: int = 2
     """Jobs run at once by the in-process worker."""
     licenses_file: Path | None = None
@@ -75,6 +86,7 @@ class HarvestSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
+        use_attribute_docstrings=True,
         env_prefix="MOISSON_",
         env_nested_delimiter="__",
         env_file=".env",
@@ -82,6 +94,7 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.DEVELOPMENT
+    """`development`, `testing` or `production` (production refuses the default secret key)."""
     database_url: str = "sqlite:///./var/moisson.db"
     """SQLAlchemy URL. PostgreSQL: `postgresql+psycopg://user@host/db`."""
     broker_url: str = ""
@@ -94,11 +107,14 @@ class Settings(BaseSettings):
     """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
     secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
     """Signs admin session cookies. Must be changed in production."""
+    max_request_bytes: int = 1024 * 1024
+    """A request body to the API larger than this is refused with 413 before it is parsed."""
     public_url: str = "http://127.0.0.1:7000"
+    """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
     log_format: Literal["text", "json"] = "text"
     """`json`: one JSON object per line (for log shippers); `text`: readable lines."""
     log_level: str = "INFO"
-    """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
+    """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.api.schema_check import check_response
 
@@ -187,3 +188,12 @@ def make_job(db: Session, source: HarvestSource, **values: Any) -> HarvestJob:
     db.add(job)
     db.flush()
     return job
+
+
+def stored_state(db: Session) -> tuple[list[Any], list[Any]]:
+    """Every column of every source and job row, as the database has them now: equal
+    before and after a refused call."""
+    db.expire_all()
+    sources = db.execute(select(HarvestSource.__table__).order_by(HarvestSource.id)).all()
+    jobs = db.execute(select(HarvestJob.__table__).order_by(HarvestJob.id)).all()
+    return [tuple(row) for row in sources], [tuple(row) for row in jobs]

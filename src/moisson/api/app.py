@@ -9,7 +9,9 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 
 import moisson
+from moisson.admin import create_admin_app
 from moisson.api import errors, openapi
+from moisson.api.limits import RequestLimits
 from moisson.api.routes import backends, dataservices, datasets, jobs, metrics, sources
 from moisson.config import Settings
 from moisson.services.runs import JobRunner
@@ -24,6 +26,10 @@ Authenticate with an `X-API-KEY: <key>` header. Reads are public; a key that is 
 invalid, revoked or expired is refused (401) everywhere. Every endpoint accepts an optional
 `X-Fields` header restricting the response (`id,name,last_job{status}`; on pages
 `data{id},total`).
+
+Limits: a request body may not exceed `MOISSON_MAX_REQUEST_BYTES` (1 MiB by default; 413
+beyond), JSON bodies may nest at most 64 levels, `page_size` is at most 1000 and `page` at
+most 1,000,000,000, an `X-Fields` mask is at most 4096 characters and 10 levels deep.
 """
 
 
@@ -47,6 +53,9 @@ def create_app(
     app.state.session_factory = session_factory or make_sessionmaker(make_engine(settings))
     app.state.runner = runner
     errors.install(app)
+    app.add_middleware(
+        RequestLimits, max_body_bytes=settings.max_request_bytes, prefix=f"{API_PREFIX}/"
+    )
     for module in (backends, sources, jobs, datasets, dataservices):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
@@ -64,4 +73,5 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = generate_openapi  # type: ignore[method-assign]
+    app.mount("/admin", create_admin_app(settings, app.state.session_factory, app.state.runner))
     return app

@@ -5,6 +5,9 @@ are optional; `*` keeps every other field of its level; whitespace is ignored. A
 to whatever the endpoint returns, envelope included (`data{id},total`); it filters lists
 element by element. Names the object does not have are left out. A sub-mask on a scalar
 value is an error; on a null value it yields null (the type of a null cannot be told).
+
+A mask longer than `MAX_LENGTH` characters or nested deeper than `MAX_DEPTH` levels is a
+parse error (our responses are never that deep): masks are applied recursively.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from moisson.errors import InvalidInput
 Mask = dict[str, Union["Mask", None]]
 
 _TOKEN = re.compile(r"[{},]|[^{},]+")
+MAX_LENGTH = 4096
+MAX_DEPTH = 10
 
 
 class MaskParseError(InvalidInput):
@@ -33,6 +38,8 @@ class MaskError(InvalidInput):
 def parse_mask(text: str | None) -> Mask | None:
     """The mask of an `X-Fields` header; None when there is none (everything is shown)."""
     text = "".join((text or "").split())
+    if len(text) > MAX_LENGTH:
+        raise MaskParseError(f"Mask longer than {MAX_LENGTH} characters")
     if text.startswith("{"):
         if not text.endswith("}"):
             raise MaskParseError("Missing closing bracket")
@@ -47,6 +54,8 @@ def parse_mask(text: str | None) -> Mask | None:
         if part == "{":
             if previous is None or previous in "{},":
                 raise MaskParseError("Unexpected opening bracket")
+            if len(parents) == MAX_DEPTH:
+                raise MaskParseError(f"Mask nested more than {MAX_DEPTH} levels deep")
             child: Mask = {}
             current[previous] = child
             parents.append(current)

@@ -1,6 +1,11 @@
 """udata's pagination: `page` and `page_size` query parameters (positive integers, else 400)
 and the envelope `{data, page, page_size, total, next_page, previous_page}` whose links are
-absolute URLs of the same request with `page` changed."""
+absolute URLs of the same request with `page` changed.
+
+Unlike udata, both are bounded (400 naming the parameter beyond): `page_size` by
+`MAX_PAGE_SIZE`, so one request cannot ask for a whole table, and `page` by `MAX_PAGE`, so the
+row offset always fits the databases' 64-bit integers.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,15 @@ from fastapi import Query, Request
 
 from moisson.services.paging import Page, PageRequest
 
+MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000_000
+
 
 def page_request(
-    page: Annotated[int, Query(ge=1, description="The page to fetch")] = 1,
-    page_size: Annotated[int, Query(ge=1, description="The page size to fetch")] = 20,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page to fetch")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="The page size to fetch")
+    ] = 20,
 ) -> PageRequest:
     return PageRequest(page=page, page_size=page_size)
 

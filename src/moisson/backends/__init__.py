@@ -32,9 +32,16 @@ def _load_builtins() -> None:
                 raise
 
 
+_builtins_loaded = False
+
+
 def all_backends() -> dict[str, type[Backend]]:
-    if not _REGISTRY:
+    global _builtins_loaded
+    # A flag, not "the registry is empty": a process that imported one backend module
+    # directly (a test, a task) would otherwise never see the others.
+    if not _builtins_loaded:
         _load_builtins()
+        _builtins_loaded = True
     return dict(_REGISTRY)
 
 

@@ -105,6 +105,8 @@ def _read_envelope(response: httpx.Response) -> tuple[Any, str | None]:
         body = response.json()
     except (ValueError, UnicodeDecodeError):
         return None, None
+    except RecursionError:  # json's decoder recurses: a hostile nesting must not read as a bug
+        return None, "The response is JSON nested too deeply to be read"
     if not isinstance(body, Mapping) or body.get("success", True) is True:
         return body, None
     error = body.get("error")

@@ -2,23 +2,26 @@
 
 What is generic here: building the request for a given `outputSchema` and `typeNames`,
 reading `SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page
-cache of incremental runs. What a backend plugs in: how one record element becomes a
-`RemoteRecord` (ISO 19139 and DCAT records are read differently).
+cache of incremental runs. What a backend plugs in: how one record element becomes
+`RemoteRecord`s (an ISO 19139 record is one dataset; a DCAT record may describe none, one
+or several datasets and services).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import httpx
 from lxml import etree
 
 from moisson.backends.base import HarvestContext
+from moisson.domain.capabilities import ExtraConfigSpec
+from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import SourceInvalid
 from moisson.domain.pages import CachedPage
-from moisson.domain.records import RemoteRecord
+from moisson.domain.records import RemoteRecord, content_hash
 from moisson.mapping.xml import XmlError, local_name, parse_xml
 
 CSW = "http://www.opengis.net/cat/csw/2.0.2"
@@ -32,6 +35,20 @@ harvestable as a dataset."""
 TYPE_QUERYABLES = ("apiso:type", "apiso:Type")
 """The spelling of the queryable in the spec first; some servers only accept the other."""
 DEFAULT_PAGE_SIZE = 25
+
+REMOTE_URL_PREFIX = ExtraConfigSpec(
+    "remote_url_prefix",
+    "Remote URL prefix",
+    str,
+    "A prefix used to build the remote URL of the harvested items "
+    "(the record's identifier is appended).",
+)
+"""The extra config every `csw-*` backend declares (spec 2.3.1)."""
+
+
+def remote_url_prefix(ctx: HarvestContext) -> str | None:
+    """The source's `remote_url_prefix`, `None` when unset or blank."""
+    return ctx.config.extra(REMOTE_URL_PREFIX.key) or None  # noqa: S610 - not Django
 
 
 def build_get_records(
@@ -94,6 +111,8 @@ class CswPaginator:
         self.start = start
         self.has_next = True
         self.stop_reason: str | None = None
+        self.looped = False
+        """Paging stopped because `nextRecord` went back or stood still."""
 
     def advance(self, page: CswPage) -> None:
         """Move to the position the page points to, or stop."""
@@ -119,9 +138,11 @@ class CswPaginator:
         elif next_record < self.start:
             # Going backwards would loop over pages already harvested.
             self._stop(f"nextRecord {next_record} goes back from position {self.start}")
+            self.looped = True
         elif next_record == self.start:
             # Not advancing would request the same page forever.
             self._stop(f"nextRecord {next_record} does not advance")
+            self.looped = True
         else:
             self.start = next_record
 
@@ -233,6 +254,19 @@ def _mentions_type_queryable(message: str) -> bool:
     return "apiso:type" in lowered or "queryable" in lowered
 
 
+def failed_record(xml: str, message: str) -> RemoteRecord:
+    """A record that could not be read: the engine records a failed item with `message`
+    and the record's XML as details, and goes on with the next record (spec 4.2)."""
+    return RemoteRecord(
+        remote_id=None,
+        kind=ItemKind.DATASET,
+        payload=None,
+        content_hash=content_hash(xml),
+        failure=message,
+        failure_details=f"Source XML: {xml}",
+    )
+
+
 def body_digest(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=20).hexdigest()
 
@@ -242,14 +276,15 @@ def page_key(url: str, start: int) -> str:
     return f"{url}#startPosition={start}"
 
 
-RecordReader = Callable[[etree._Element], RemoteRecord]
+RecordReader = Callable[[etree._Element], Iterable[RemoteRecord]]
+"""One `SearchResults` child -> the records it holds, in order."""
 
 
 def iter_records(
     ctx: HarvestContext,
     *,
     output_schema: str,
-    read_record: RecordReader,
+    read_records: RecordReader,
     type_names: str = "gmd:MD_Metadata",
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RemoteRecord]:
@@ -293,11 +328,26 @@ def iter_records(
             page = client.parse(response, start)
             if page is None:  # parse() asks for one retry only; this guards the invariant
                 raise SourceInvalid("Failed to query CSW: the type queryable is refused")
-        records = [replace(read_record(element), page=key) for element in page.records]
+        records = [
+            replace(record, page=key)
+            for element in page.records
+            for record in read_records(element)
+        ]
         yield from records
         paginator.advance(page)
         if paginator.stop_reason:
             ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
+        reached = start + len(page.records) - 1
+        if paginator.looped and page.matched is not None and reached < page.matched:
+            # Stopping is what GeoNetwork does (spec 4.2), but a run that ends quietly here
+            # passes for a complete listing, and autoarchive would then archive every record
+            # the loop kept us from reaching. The records read so far are harvested; the job
+            # fails, so nothing is archived.
+            raise SourceInvalid(
+                f"CSW paging loops: {paginator.stop_reason}, after {reached} of the "
+                f"{page.matched} records matched; the records not reached were not harvested "
+                "and nothing was archived"
+            )
         if records and all(r.remote_id and not r.failure for r in records):
             ctx.pages.put(
                 CachedPage(

@@ -14,8 +14,8 @@ from lxml import etree
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
-from moisson.backends.csw import iter_records
-from moisson.domain.capabilities import BackendInfo, ExtraConfigSpec
+from moisson.backends.csw import REMOTE_URL_PREFIX, failed_record, iter_records, remote_url_prefix
+from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SkipItem
@@ -35,16 +35,10 @@ def read_iso_record(element: etree._Element) -> RemoteRecord:
     """
     payload = to_string(element)
     if local_name(element) not in METADATA_ROOTS:
-        return RemoteRecord(
-            remote_id=None,
-            kind=ItemKind.DATASET,
-            payload=None,
-            content_hash=content_hash(payload),
-            failure=(
-                f"Unexpected CSW record {element.tag!r}: the server did not answer in ISO 19139 "
-                "(gmd:MD_Metadata)"
-            ),
-            failure_details=f"Source XML: {payload}",
+        return failed_record(
+            payload,
+            f"Unexpected CSW record {element.tag!r}: the server did not answer in ISO 19139 "
+            "(gmd:MD_Metadata)",
         )
     return RemoteRecord(
         remote_id=file_identifier(element),
@@ -59,19 +53,13 @@ class CswIso19139Backend:
     info: ClassVar[BackendInfo] = BackendInfo(
         id="csw-iso-19139",
         label="CSW-ISO-19139",
-        extra_configs=(
-            ExtraConfigSpec(
-                "remote_url_prefix",
-                "Remote URL prefix",
-                str,
-                "A prefix used to build the remote URL of the harvested items "
-                "(the record's fileIdentifier is appended).",
-            ),
-        ),
+        extra_configs=(REMOTE_URL_PREFIX,),
     )
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
-        return iter_records(ctx, output_schema=ISO_19139_SCHEMA, read_record=read_iso_record)
+        return iter_records(
+            ctx, output_schema=ISO_19139_SCHEMA, read_records=lambda e: (read_iso_record(e),)
+        )
 
     def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft:
         if not record.remote_id:
@@ -84,5 +72,5 @@ class CswIso19139Backend:
             element,
             licenses=ctx.licenses,
             now=datetime.now(UTC).replace(tzinfo=None),
-            remote_url_prefix=ctx.config.extra("remote_url_prefix") or None,  # noqa: S610 - not Django
+            remote_url_prefix=remote_url_prefix(ctx),
         )

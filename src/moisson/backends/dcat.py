@@ -11,13 +11,13 @@ map: parse the record's subgraph back and run the RDF mapping on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urljoin
 
 import httpx
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import NamedNode
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
@@ -31,12 +31,13 @@ from moisson.mapping.rdf import RdfParseError, detect_format, iter_dataset_nodes
 from moisson.mapping.rdf.accessors import single_text
 from moisson.mapping.rdf.dataservices import dataservice_from_rdf, iter_dataservice_nodes
 from moisson.mapping.rdf.datasets import dataset_from_rdf
-from moisson.mapping.rdf.graph import Node, RdfGraph, Triple
+from moisson.mapping.rdf.graph import RdfGraph
 from moisson.mapping.rdf.hydra import next_page_from_rdf
-from moisson.mapping.rdf.namespaces import DCAT, DCT
+from moisson.mapping.rdf.namespaces import DCT
 from moisson.mapping.rdf.options import RdfOptions
 from moisson.mapping.rdf.records import (
     RecordPayloadError,
+    ServiceSubgraph,
     parse_record,
     record_triples,
     serialize_record,
@@ -96,12 +97,9 @@ class _PendingService:
     """What the second pass needs of a dataservice: its subgraph, not its page."""
 
     remote_id: str | None
-    root: Node
-    triples: list[Triple]
+    subgraph: ServiceSubgraph
     page_number: int
     page_url: str
-    unresolved: list[NamedNode] = field(default_factory=list)
-    """Served datasets referenced by IRI only on their page (GeoDCAT-AP style)."""
 
 
 @register
@@ -135,27 +133,20 @@ class DcatBackend:
                 continue
             graph = _parse_page(response, url)
             records: list[tuple[str, ItemKind]] = []
-            dataset_records = []
-            for node in iter_dataset_nodes(graph):
-                remote_id = single_text(graph, node, DCT.identifier)
-                if remote_id is not None and isinstance(node, NamedNode):
-                    identifiers_by_iri[node] = remote_id
-                payload = serialize_record(node, record_triples(graph, node))
-                dataset_records.append(
-                    RemoteRecord(
-                        remote_id=remote_id,
-                        kind=ItemKind.DATASET,
-                        payload=payload,
-                        content_hash=content_hash(payload),
-                        url=url,
-                        kwargs={"page_number": page_number},
-                        page=url,
-                    )
-                )
-                if remote_id is not None:
-                    records.append((remote_id, ItemKind.DATASET))
+            dataset_records = [
+                replace(record, url=url, kwargs={"page_number": page_number}, page=url)
+                for record in dataset_records_from_rdf(graph, identifiers_by_iri)
+            ]
+            records.extend(
+                (r.remote_id, ItemKind.DATASET) for r in dataset_records if r.remote_id is not None
+            )
             for node in iter_dataservice_nodes(graph):
-                service = _pending_service(graph, node, page_number, url)
+                service = _PendingService(
+                    remote_id=single_text(graph, node, DCT.identifier),
+                    subgraph=ServiceSubgraph.of(graph, node),
+                    page_number=page_number,
+                    page_url=url,
+                )
                 services.append(service)
                 if service.remote_id is not None:
                     records.append((service.remote_id, ItemKind.DATASERVICE))
@@ -178,16 +169,46 @@ class DcatBackend:
             yield _service_record(service, identifiers_by_iri)
 
     def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft | DataserviceDraft:
-        if record.remote_id is None:
-            raise SkipItem("missing identifier")
-        try:
-            graph, root = parse_record(record.payload)
-        except (RecordPayloadError, TypeError) as exc:
-            raise InvalidItem(f"Unreadable record payload: {exc}") from exc
-        options = mapping_options(ctx)
-        if record.kind == ItemKind.DATASERVICE:
-            return dataservice_from_rdf(graph, root, options)
-        return dataset_from_rdf(graph, root, options)
+        return map_rdf_record(record, mapping_options(ctx))
+
+
+def map_rdf_record(record: RemoteRecord, options: RdfOptions) -> DatasetDraft | DataserviceDraft:
+    """Map a record whose payload is a `serialize_record` subgraph (any RDF backend).
+
+    Raises `SkipItem` without a remote id, `InvalidItem` for an unreadable payload or what
+    the RDF mapping refuses."""
+    if record.remote_id is None:
+        raise SkipItem("missing identifier")
+    try:
+        graph, root = parse_record(record.payload)
+    except (RecordPayloadError, TypeError) as exc:
+        raise InvalidItem(f"Unreadable record payload: {exc}") from exc
+    if record.kind == ItemKind.DATASERVICE:
+        return dataservice_from_rdf(graph, root, options)
+    return dataset_from_rdf(graph, root, options)
+
+
+def dataset_records_from_rdf(
+    graph: RdfGraph, identifiers_by_iri: dict[NamedNode, str]
+) -> list[RemoteRecord]:
+    """One record per dataset node of `graph` (its canonical subgraph as payload, keyed by
+    its dct:identifier), in document order. Each named dataset's identifier is added to
+    `identifiers_by_iri`, for the services that reference it by IRI only."""
+    records = []
+    for node in iter_dataset_nodes(graph):
+        remote_id = single_text(graph, node, DCT.identifier)
+        if remote_id is not None and isinstance(node, NamedNode):
+            identifiers_by_iri[node] = remote_id
+        payload = serialize_record(node, record_triples(graph, node))
+        records.append(
+            RemoteRecord(
+                remote_id=remote_id,
+                kind=ItemKind.DATASET,
+                payload=payload,
+                content_hash=content_hash(payload),
+            )
+        )
+    return records
 
 
 def mapping_options(ctx: HarvestContext) -> RdfOptions:
@@ -230,31 +251,10 @@ def _unchanged_record(remote_id: str, kind: ItemKind, page_number: int, url: str
     )
 
 
-def _pending_service(graph: RdfGraph, node: Node, page_number: int, url: str) -> _PendingService:
-    unresolved = [
-        served
-        for served in graph.objects(node, DCAT.servesDataset)
-        if isinstance(served, NamedNode) and not graph.objects(served, DCT.identifier)
-    ]
-    return _PendingService(
-        remote_id=single_text(graph, node, DCT.identifier),
-        root=node,
-        triples=record_triples(graph, node),
-        page_number=page_number,
-        page_url=url,
-        unresolved=unresolved,
-    )
-
-
 def _service_record(
     service: _PendingService, identifiers_by_iri: dict[NamedNode, str]
 ) -> RemoteRecord:
-    triples = list(service.triples)
-    for served in service.unresolved:
-        identifier = identifiers_by_iri.get(served)
-        if identifier is not None:
-            triples.append((served, DCT.identifier, Literal(identifier)))
-    payload = serialize_record(service.root, triples)
+    payload = service.subgraph.payload(identifiers_by_iri)
     return RemoteRecord(
         remote_id=service.remote_id,
         kind=ItemKind.DATASERVICE,

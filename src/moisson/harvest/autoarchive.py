@@ -8,8 +8,10 @@ midnight (UTC) of today minus `autoarchive_grace_days` is archived with reason
 an unchanged record refreshes its `HarvestRecord`, not its object's `last_update`.
 
 Our guards, checked by the caller or here: never after a failed or truncated run (objects not
-reached are not gone), and never when it would archive more than `autoarchive_max_ratio` of the
-source's live objects in one go: then nothing is archived and the job gets an error saying why.
+reached are not gone), nor after a run where some record could not be read at all (its remote
+id is unknown, so its object would look vanished), and never when it would archive more than
+`autoarchive_max_ratio` of the source's live objects in one go: then nothing is archived and
+the job gets an error saying why.
 A catalog that suddenly answers half empty is more often broken than purged.
 """
 

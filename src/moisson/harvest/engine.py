@@ -1,10 +1,20 @@
 """The harvest engine: run one job, gather -> hash -> map -> reconcile -> persist -> finish.
 
-Transactions. `run_job` is the edge of a background run: it commits after every item (so
-progress shows live and a crash loses one item at most) and opens every transaction with the
-job's heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). Each item
-runs in its own SAVEPOINT: a failing record rolls back alone. A preview runs the very same
-`Pipeline` with a checkpoint that only flushes, inside a transaction its caller rolls back.
+Transactions. `run_job` is the edge of a background run: it commits every
+`COMMIT_EVERY_ITEMS` items or `COMMIT_EVERY_SECONDS` seconds, whichever comes first (so
+progress shows live, a crash loses at most that much work, which the next run redoes, and
+the run does not pay one commit per item), and opens every transaction with the job's
+heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). Each item that
+writes runs in its own SAVEPOINT: a failing record rolls back alone. An unchanged record
+decided from the batch lookups writes nothing but its item row, so it needs none. A preview
+runs the very same `Pipeline` with a checkpoint that only flushes, inside a transaction its
+caller rolls back.
+
+Batches. Records are taken from `gather` in batches (up to `LOOKUP_BATCH` records of one
+page) whose database reads are made together (`moisson.harvest.lookups`), then processed one
+by one in order. So the first record of the next page is pulled (and that page fetched)
+before the current page's records are written; a `gather` failure still lets the records
+already pulled be processed first, and `max_items` never pulls more records than before.
 
 Item outcomes, decided from what escapes the item's processing:
 
@@ -21,8 +31,10 @@ Job outcomes: an exception escaping gather (or a SourceError from map) makes the
 with exactly one job error; items already processed stay. The error's level says what it is:
 `SourceInvalid` ERROR with its own details only; `SourceUnavailable` and other httpx errors
 WARNING with a traceback (the remote's fault, probably transient); an SSRF refusal and anything
-else ERROR with a traceback (configuration or bug). Otherwise the job is `done`, or
-`done-errors` when at least one item failed (skipped and archived items do not count).
+else ERROR with a traceback (configuration or bug). A database connection lost inside an item
+(a server restart) is no item's fault: it ends the job, "The database connection was lost:
+...". Otherwise the job is `done`, or `done-errors` when at least one item failed (skipped
+and archived items do not count).
 
 Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config)
 equals the stored `HarvestRecord.content_hash`, and whose local object is still this source's,
@@ -41,14 +53,14 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.backends import get_backend
@@ -70,6 +82,7 @@ from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.context import RunContext, source_domain
 from moisson.harvest.item_logs import ItemLogs
+from moisson.harvest.lookups import BatchLookups, Unknown
 from moisson.harvest.reconcile import (
     DuplicateIdentifier,
     HarvestedObject,
@@ -83,18 +96,35 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
+from moisson.harvest.url_checks import check_draft_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.logging import log_context
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
-from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
+from moisson.storage.models import (
+    Dataset,
+    HarvestItem,
+    HarvestJob,
+    HarvestRecord,
+    HarvestSource,
+)
 from moisson.storage.repositories import harvest_runs, harvested, records
 from moisson.storage.repositories.pages import DbPageCache
+from moisson.storage.repositories.records import RecordState
 
 logger = logging.getLogger(__name__)
 ITEM_LOGGER = "moisson.harvest.item"
 
 BackendRegistry = Mapping[str, type[Backend]]
+ProgressCallback = Callable[[HarvestJob], None]
+"""Called with the job after each item is committed, and once when the job has ended."""
+
+#: A background run commits after this many items...
+COMMIT_EVERY_ITEMS = 200
+#: ...or when this many seconds have passed since its last commit, whichever comes first.
+COMMIT_EVERY_SECONDS = 1.0
+#: Records whose database reads are made together (never more than one page's).
+LOOKUP_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +148,15 @@ def run_job(
     *,
     backend_registry: BackendRegistry | None = None,
     http: httpx.Client | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> None:
     """Run a `pending` job to its end. A job that is not pending (already taken by another
     worker, failed by the watchdog, finished) is left alone, so a redelivered task is harmless.
 
     `backend_registry` replaces the enabled backends (tests); `http` replaces the client the
     engine would build (tests hand a `MockTransport` one; it is not closed here).
+    `on_progress` sees the job's counters after every item (the CLI's progress bar): it runs
+    in the engine's thread, must be quick, and an exception it raises is logged and ignored.
     """
     session = session_factory(expire_on_commit=False)
     try:
@@ -154,6 +187,7 @@ def run_job(
                 limits=RunLimits(max_items=settings.harvest.max_items),
                 checkpoint=session.commit,
                 preview=False,
+                on_progress=on_progress,
             )
             pipeline.run()
         finally:
@@ -246,6 +280,7 @@ def build_pipeline(
     limits: RunLimits,
     checkpoint: Callable[[], None],
     preview: bool,
+    on_progress: ProgressCallback | None = None,
 ) -> Pipeline:
     info = type(backend).info
     logs = ItemLogs(ITEM_LOGGER, f"moisson.harvest.backends.{info.id}")
@@ -273,6 +308,7 @@ def build_pipeline(
         pages=buffered,
         limits=limits,
         checkpoint=checkpoint,
+        on_progress=on_progress,
     )
 
 
@@ -315,6 +351,9 @@ class _Progress:
     done_by_page: dict[str, set[str]] = field(default_factory=dict)
     spoiled_pages: set[str] = field(default_factory=set)
     truncated: bool = False
+    unreadable: int = 0
+    """Records the backend could not read at all: their remote ids, hence the local objects
+    they stand for, are unknown, so autoarchive cannot tell them from vanished records."""
 
 
 class Pipeline:
@@ -332,10 +371,14 @@ class Pipeline:
         pages: BufferedPageCache,
         limits: RunLimits,
         checkpoint: Callable[[], None],
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.job = job
+        # Kept apart: after a failed flush or a dropped connection, reading `job.id` would
+        # itself raise (PendingRollbackError), and `_fail` could not record the failure.
+        self.job_id = job.id
         self.source = source
         self.record_source_id = record_source_id
         self.backend = backend
@@ -345,8 +388,13 @@ class Pipeline:
         self.pages = pages
         self.limits = limits
         self.checkpoint = checkpoint
+        self.on_progress = on_progress
         self.progress = _Progress()
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
+        self.lookups = BatchLookups(session, record_source_id)
+        self._fresh_transaction = True
+        self._uncommitted = 0
+        self._last_checkpoint = time.monotonic()
 
     def run(self) -> None:
         with log_context(source_id=self.source.id, job_id=self.job.id):
@@ -355,15 +403,54 @@ class Pipeline:
                 self._finish()
             except Exception as exc:
                 self._fail(exc)
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(self.job)
+        except Exception:  # a broken progress display must not fail a harvest
+            logger.exception("Progress callback of job %s failed", self.job.id)
 
     # ---------------------------------------------------------------- gather
 
     def _gather(self) -> None:
         started = time.monotonic()
-        for record in self.backend.gather(self.ctx):
-            if self._must_stop(started):
-                break
-            self._process(record)
+        for batch in self._batches(iter(self.backend.gather(self.ctx))):
+            self.lookups.load(r.remote_id for r in batch if r.remote_id and not r.failure)
+            for record in batch:
+                if self._must_stop(started):
+                    return
+                self._process(record)
+
+    def _batches(self, records: Iterator[RemoteRecord]) -> Iterator[list[RemoteRecord]]:
+        """Consecutive records of one page, at most `LOOKUP_BATCH`, and never more than
+        `max_items` leaves room for (so no record is pulled that the loop would not have
+        pulled). Records pulled before `gather` fails are yielded before the error."""
+        batch: list[RemoteRecord] = []
+        room = self._room()
+        try:
+            for record in records:
+                if batch and (record.page != batch[0].page or len(batch) >= room):
+                    yield batch
+                    batch, room = [], self._room()
+                batch.append(record)
+                if len(batch) >= room:
+                    yield batch
+                    batch, room = [], self._room()
+        except Exception:
+            if batch:
+                yield batch
+            raise
+        if batch:
+            yield batch
+
+    def _room(self) -> int:
+        max_items = self.limits.max_items
+        if max_items is None:
+            return LOOKUP_BATCH
+        return max(1, min(LOOKUP_BATCH, max_items - self.job.items_total))
 
     def _must_stop(self, started: float) -> bool:
         limits = self.limits
@@ -390,7 +477,9 @@ class Pipeline:
     def _process(self, record: RemoteRecord) -> None:
         session, job = self.session, self.job
         now = utcnow()
-        harvest_runs.touch_job(session, job.id, now)
+        if self._fresh_transaction:
+            harvest_runs.touch_job(session, job.id, now)
+            self._fresh_transaction = False
         item = HarvestItem(
             id=new_id(),
             job_id=job.id,
@@ -403,10 +492,8 @@ class Pipeline:
             page=record.page,
             kwargs=dict(record.kwargs),
         )
-        session.add(item)
         job.items_total += 1
         job.items_started += 1
-        session.flush()
         source_error: SourceError | None = None
         with log_context(remote_id=record.remote_id), self.logs.capture() as lines:
             try:
@@ -414,16 +501,36 @@ class Pipeline:
             except SourceError as exc:
                 source_error = exc
                 outcome = _Outcome(ItemStatus.FAILED, exc.message, exc.details)
+        # Added only now: one INSERT with the final state rather than INSERT then UPDATE (the
+        # item is never committed while `started`; no commit happens inside an item).
+        session.add(item)
         self._close_item(item, record, outcome, lines)
-        self.checkpoint()
+        self._report_progress()
         if source_error is not None:
+            self._checkpoint()
             raise source_error
+        self._uncommitted += 1
+        if (
+            self._uncommitted >= COMMIT_EVERY_ITEMS
+            or time.monotonic() - self._last_checkpoint >= COMMIT_EVERY_SECONDS
+        ):
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self.checkpoint()
+        self._fresh_transaction = True
+        self._uncommitted = 0
+        self._last_checkpoint = time.monotonic()
 
     def _outcome(self, record: RemoteRecord, now: datetime) -> _Outcome:
         if record.failure:
+            self.progress.unreadable += 1
             return _Outcome(ItemStatus.FAILED, record.failure, record.failure_details)
         if not record.remote_id:
             return _Outcome(ItemStatus.SKIPPED, "missing identifier", level="WARNING")
+        unchanged = self._unchanged_from_lookups(record, record.remote_id)
+        if unchanged is not None:
+            return unchanged
         try:
             with self.session.begin_nested():
                 return self._reconcile(record, record.remote_id, now)
@@ -436,13 +543,51 @@ class Pipeline:
         except httpx.HTTPError as exc:
             return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
         except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise  # the session is unusable: this ends the job, not just the item
             self.item_log.exception("Error while processing %s: %s", record.remote_id, exc)
             return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
+        finally:  # what the batch lookups said about this record may be stale now
+            self.lookups.forget(record.remote_id)
+
+    def _unchanged_from_lookups(self, record: RemoteRecord, remote_id: str) -> _Outcome | None:
+        """The outcome of an unchanged record whose object is live and this source's, decided
+        from the batch lookups alone (nothing to write, so no savepoint); `None` for every
+        other case, which `_reconcile` then handles the ordinary way."""
+        stored = self.lookups.stored(remote_id)
+        if not isinstance(stored, RecordState) or remote_id in self.progress.claimed:
+            return None
+        if not record.unchanged and not (
+            stored.content_hash == self._fingerprint(record) and stored.kind == str(record.kind)
+        ):
+            return None
+        state = self.lookups.object_state(stored)
+        if (
+            state is None
+            or state.archived
+            or state.harvest_source_id != self.source.id
+            or state.harvest_remote_id != remote_id
+        ):
+            return None
+        self._claim(remote_id)
+        self.progress.unchanged.append(remote_id)
+        return _Outcome(
+            ItemStatus.DONE,
+            kind=ItemKind.DATASET if stored.dataset_id is not None else ItemKind.DATASERVICE,
+            object_id=state.id,
+            unchanged=True,
+            remote_url=state.harvest_remote_url or record.url,
+        )
 
     def _reconcile(self, record: RemoteRecord, remote_id: str, now: datetime) -> _Outcome:
         session, source = self.session, self.source
         fingerprint = self._fingerprint(record)
-        stored = records.get(session, self.record_source_id, remote_id)
+        known = self.lookups.stored(remote_id)
+        stored: HarvestRecord | RecordState | None = (
+            known
+            if not isinstance(known, Unknown)
+            else records.get(session, self.record_source_id, remote_id)
+        )
         if record.unchanged or (
             stored is not None
             and stored.content_hash == fingerprint
@@ -465,9 +610,14 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        check_draft_urls(draft, source.allow_networks)
         kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
         model = model_for(kind)
-        obj = find_existing(session, model, remote_id, source)
+        obj = (
+            find_existing(session, model, remote_id, source)
+            if self.lookups.may_exist(kind, remote_id)
+            else None
+        )
         if obj is not None:
             check_owner(session, obj, source)
         self._claim(remote_id)
@@ -490,7 +640,9 @@ class Pipeline:
             dataservice_id=obj.id if kind == ItemKind.DATASERVICE else None,
             job_id=self.job.id,
             now=now,
+            known_absent=known is None,
         )
+        self.lookups.in_use(kind, remote_id)
         return self._done(obj, record)
 
     def _recorded_object(self, stored: Any, remote_id: str) -> HarvestedObject | None:
@@ -559,6 +711,10 @@ class Pipeline:
         _bump(job, outcome.status)
         if outcome.unchanged:
             job.items_unchanged += 1
+        if outcome.message or lines:
+            # Errors and logs point at the item: it must be inserted first (the unit of work
+            # does not order rows of unrelated mappers by foreign key).
+            self.session.flush()
         if outcome.message:
             harvest_runs.add_error(
                 self.session,
@@ -586,7 +742,15 @@ class Pipeline:
         now = utcnow()
         harvest_runs.touch_job(session, job.id, now)
         records.mark_seen(session, self.record_source_id, self.progress.unchanged, job.id, now)
-        if source.autoarchive and source.id is not None and not self.progress.truncated:
+        if source.autoarchive and self.progress.unreadable:
+            harvest_runs.add_error(
+                session,
+                job.id,
+                f"Autoarchive skipped: {self.progress.unreadable} record(s) could not be read, "
+                "so the datasets they stand for cannot be told apart from vanished ones",
+                level="WARNING",
+            )
+        elif source.autoarchive and source.id is not None and not self.progress.truncated:
             with session.begin_nested():
                 refusal = autoarchive(
                     session,
@@ -635,7 +799,7 @@ class Pipeline:
 
     def _fail(self, exc: Exception) -> None:
         session = self.session
-        job_id = self.job.id
+        job_id = self.job_id
         if isinstance(exc, SQLAlchemyError):
             session.rollback()
             job = session.get(HarvestJob, job_id)
@@ -669,6 +833,8 @@ def classify(exc: BaseException) -> tuple[str, str, str | None]:
         return "ERROR", describe(exc), trace
     if isinstance(exc, httpx.HTTPError):
         return "WARNING", describe(exc), trace
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "ERROR", f"The database connection was lost: {describe(exc)}", trace
     return "ERROR", describe(exc), trace
 
 

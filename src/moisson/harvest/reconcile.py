@@ -294,7 +294,8 @@ def _schema(schema: Any) -> dict[str, Any] | None:
 
 def _json(value: dict[str, Any]) -> dict[str, Any]:
     """Draft extras as JSON-storable values (dates become ISO strings)."""
-    return _EXTRAS.dump_python(value, mode="json")
+    dumped: dict[str, Any] = _EXTRAS.dump_python(value, mode="json")
+    return dumped
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -9,7 +9,7 @@ from moisson.config import Settings
 from moisson.http.errors import RedirectNotAllowed
 from moisson.http.metrics import CountingTransport
 from moisson.http.retry import RetryTransport, host_limiter
-from moisson.http.ssrf import GuardedTransport
+from moisson.http.ssrf import GuardedTransport, Resolver, system_resolver
 
 
 def build_client(
@@ -18,6 +18,7 @@ def build_client(
     backend_id: str,
     follow_redirects: bool = False,
     verify: bool = True,
+    resolver: Resolver = system_resolver,
 ) -> httpx.Client:
     """A client for one backend's requests: SSRF-guarded, timed out, retried, size-capped.
 
@@ -25,6 +26,7 @@ def build_client(
     (`Redirect (302) not allowed: <url> -> <location>`). With `True`, redirects are followed
     and each hop is SSRF-checked again, since it goes through the guarded transport.
     Environment proxies are ignored (`trust_env=False`): the guard must see the real target.
+    `resolver` replaces the system's DNS lookup (tests).
     """
     http = settings.http
     transport = RetryTransport(
@@ -33,6 +35,8 @@ def build_client(
                 allow=settings.outbound_allow_networks,
                 verify=verify,
                 max_response_bytes=http.max_response_bytes,
+                max_seconds=http.max_response_seconds,
+                resolver=resolver,
             ),
             backend_id,
         ),
@@ -63,5 +67,7 @@ def build_client(
 
 
 def _refuse_redirect(response: httpx.Response) -> None:
-    if response.is_redirect:
+    # `is_redirect` is true for every 3xx, including the 304 Not Modified that answers a
+    # conditional GET (the DCAT page cache sends them): only a Location makes a redirect.
+    if response.has_redirect_location:
         raise RedirectNotAllowed(response)

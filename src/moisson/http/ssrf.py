@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import httpcore
@@ -39,6 +40,19 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+Resolver = Callable[[str, int], Sequence[str]]
+"""`(host, port) -> IP address strings`; raises `OSError` (e.g. `socket.gaierror`) when the
+name does not resolve. A seam so that tests can play DNS (rebinding, failing lookups) without
+a real resolver."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The operating system's answer (`getaddrinfo`), scope ids dropped."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]).split("%", 1)[0] for *_rest, sockaddr in infos]
+
+
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
@@ -118,8 +132,11 @@ def is_public_url(url: str, allow: Sequence[IPNetwork] = ()) -> bool:
 class GuardedNetworkBackend(httpcore.SyncBackend):
     """An httpcore network backend that only connects to addresses the guard accepts."""
 
-    def __init__(self, allow: Sequence[IPNetwork] = ()) -> None:
+    def __init__(
+        self, allow: Sequence[IPNetwork] = (), *, resolver: Resolver = system_resolver
+    ) -> None:
         self.allow = tuple(allow)
+        self.resolver = resolver
 
     def connect_tcp(
         self,
@@ -146,15 +163,16 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
             raise connect_error
         raise BlockedAddress(host, refused)
 
-    @staticmethod
-    def _resolve(host: str, port: int) -> list[IPAddress]:
+    def _resolve(self, host: str, port: int) -> list[IPAddress]:
+        # Resolved exactly once per connection, and the vetted address is what we connect
+        # to: there is no second lookup a rebinding DNS server could answer differently.
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
+            answers = self.resolver(host, port)
+        except OSError as exc:
             raise httpcore.ConnectError(f"Cannot resolve host {host}: {exc}") from exc
         addresses: list[IPAddress] = []
-        for _family, _type, _proto, _name, sockaddr in infos:
-            ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        for answer in answers:
+            ip = ipaddress.ip_address(answer)
             if ip not in addresses:
                 addresses.append(ip)
         return addresses
@@ -192,22 +210,29 @@ class GuardedTransport(httpx.BaseTransport):
         allow: Sequence[IPNetwork] = (),
         verify: bool = True,
         max_response_bytes: int,
+        max_seconds: float | None = None,
         max_connections: int = 20,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.max_response_bytes = max_response_bytes
+        self.max_seconds = max_seconds
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify),
             max_connections=max_connections,
-            network_backend=GuardedNetworkBackend(allow),
+            network_backend=GuardedNetworkBackend(allow, resolver=resolver),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.scheme not in ALLOWED_SCHEMES:
+            # httpx reads `file:///x` as a relative URL (no host) and drops its scheme: say
+            # what is wrong rather than quote an empty scheme.
+            scheme = repr(request.url.scheme) if request.url.scheme else "none (not absolute)"
             raise httpx.UnsupportedProtocol(
-                f"Scheme {request.url.scheme!r} refused for {request.url}: "
-                "only http and https are fetched",
+                f"URL {str(request.url)!r} refused: scheme {scheme}; "
+                "only absolute http and https URLs are fetched",
                 request=request,
             )
+        started = time.monotonic()
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -217,7 +242,7 @@ class GuardedTransport(httpx.BaseTransport):
                 target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]  # a sync byte stream
+            content=request.stream,  # a sync byte stream
             extensions=request.extensions,
         )
         try:
@@ -239,8 +264,15 @@ class GuardedTransport(httpx.BaseTransport):
             # Decoded here so the cap sees decoded bytes; httpx must not decode again.
             del headers["content-encoding"]
             headers.pop("content-length", None)
+        deadline = None if self.max_seconds is None else started + self.max_seconds
         stream = _CappedStream(
-            core_response, request, self.max_response_bytes, decoder=decoder, url=url
+            core_response,
+            request,
+            self.max_response_bytes,
+            decoder=decoder,
+            url=url,
+            deadline=deadline,
+            max_seconds=self.max_seconds,
         )
         return httpx.Response(
             core_response.status,
@@ -301,18 +333,31 @@ class _CappedStream(httpx.SyncByteStream):
         *,
         decoder: _Inflater | None,
         url: str,
+        deadline: float | None = None,
+        max_seconds: float | None = None,
     ) -> None:
         self._response = response
         self._request = request
         self._limit = limit
         self._decoder = decoder
         self._url = url
+        self._deadline = deadline
+        self._max_seconds = max_seconds
 
     def __iter__(self) -> Iterator[bytes]:
         raw_total = 0
         total = 0
         try:
             for chunk in self._response.iter_stream():
+                # The read timeout bounds each wait, not the whole body: a server dripping a
+                # byte just before every timeout would otherwise hold the worker for ever
+                # (its heartbeat keeps going, so the watchdog never steps in).
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise httpx.ReadTimeout(
+                        f"Response from {self._url} took longer than {self._max_seconds:g}s "
+                        "(MOISSON_HTTP__MAX_RESPONSE_SECONDS); reading stopped",
+                        request=self._request,
+                    )
                 raw_total += len(chunk)
                 if raw_total > self._limit:
                     raise ResponseTooLarge(self._url, self._limit)

@@ -113,4 +113,4 @@ def xpath_first(element: etree._Element, path: str, namespaces: Mapping[str, str
 
 def to_string(element: etree._Element) -> str:
     """Serialise one element (with the namespace declarations it inherits) as a string."""
-    return etree.tostring(element, encoding="unicode")
+    return str(etree.tostring(element, encoding="unicode"))

@@ -62,6 +62,27 @@ class Caller:
 
 ANONYMOUS = Caller()
 
+SYSTEM_EMAIL = "system@moisson.invalid"
+
+
+def system_caller() -> Caller:
+    """The platform itself, as operator commands (`moisson harvest ...`) act: a sysadmin
+    that is no account. Whoever can run the command already holds the database.
+
+    Its user is never saved and has no id: a validation it makes records no `by` (as udata's
+    CLI), and it cannot own a source, so a source it creates must name its owner or its
+    organization (DESIGN.md: exactly one producer). Never add this user to a session.
+    """
+    user = User(
+        email=SYSTEM_EMAIL,
+        slug="system",
+        first_name="Moisson",
+        last_name="",
+        is_sysadmin=True,
+        active=True,
+    )
+    return Caller(user=user)
+
 
 def require_authenticated(caller: Caller) -> User:
     if caller.user is None:

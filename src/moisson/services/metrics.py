@@ -46,7 +46,7 @@ class HarvestStateCollector:
 
     def _jobs(self, session: Session) -> Iterator[Metric]:
         rows = session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
-        counts: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
+        counts: dict[str, int] = dict(rows.all())
         jobs = GaugeMetricFamily(
             "moisson_harvest_jobs", "Harvest jobs in the database, by status.", labels=["status"]
         )
@@ -86,7 +86,7 @@ class HarvestStateCollector:
         ).one()
         total, total_seconds = int(row[0]), float(row[1])
         buckets = [
-            (floatToGoString(bound), int(count or 0))
+            (floatToGoString(bound), int(count or 0))  # type: ignore[no-untyped-call]
             for bound, count in zip(DURATION_BUCKETS, row[2:], strict=True)
         ]
         buckets.append(("+Inf", total))

@@ -10,6 +10,7 @@ from moisson.mapping.text import slugify
 from moisson.storage.models import Member, Organization
 from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import users as users_repo
+from moisson.storage.repositories.base import is_object_id
 
 
 def _unique_slug(session: Session, name: str) -> str:
@@ -44,3 +45,14 @@ def add_member(session: Session, org: Organization, email: str, role: str) -> Me
     else:
         member.role = role
     return member
+
+
+def find_organization(session: Session, slug_or_id: str) -> Organization:
+    """The organization with this slug, else this id (udata's order); `NotFound` otherwise."""
+    wanted = slug_or_id.strip()
+    org = orgs_repo.by_slug(session, wanted)
+    if org is None and is_object_id(wanted):
+        org = orgs_repo.by_id(session, wanted)
+    if org is None:
+        raise NotFound(f"No organization with slug or id {slug_or_id!r}")
+    return org

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.errors import Conflict
+from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
+from moisson.storage.repositories import harvest_runs
 
 #: Statuses of a job that is waiting for or held by a worker.
 ACTIVE_STATUSES = (
@@ -24,8 +29,9 @@ ACTIVE_STATUSES = (
 class JobRunner(Protocol):
     """Runs jobs outside the request: the in-process worker or Celery."""
 
-    def submit(self, job_id: str) -> None:
-        """Queue the job; called after the transaction creating it has committed."""
+    def submit(self, job_id: str) -> object:
+        """Queue the job; called after the transaction creating it has committed. What it
+        returns (a future, a task id) is the runner's business: callers ignore it."""
         ...
 
 
@@ -57,3 +63,65 @@ def create_pending_job(session: Session, source: HarvestSource) -> HarvestJob:
             f"A harvest of source {source.name!r} is already waiting or running"
         ) from None
     return job
+
+
+def abandon_job(session: Session, job_id: str, reason: str) -> bool:
+    """Fail a job that is still active, with `reason` as its job error, so its source can
+    run again at once (an operator interrupted a foreground run). Items already processed
+    keep their statuses. Returns whether the job was still active."""
+    job = harvest_runs.job_by_id(session, job_id)
+    if job is None or job.status not in ACTIVE_STATUSES:
+        return False
+    now = utcnow()
+    harvest_runs.add_error(session, job.id, reason, now=now)
+    job.status = JobStatus.FAILED
+    job.ended = now
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """The counters of a running job, as a foreground run reports them after every item."""
+
+    seen: int
+    """Records processed so far (archived items excluded: they come at the end)."""
+    done: int
+    failed: int
+    skipped: int
+    unchanged: int
+    archived: int
+    status: str
+
+    @classmethod
+    def of(cls, job: HarvestJob) -> JobProgress:
+        return cls(
+            seen=job.items_total - job.items_archived,
+            done=job.items_done,
+            failed=job.items_failed,
+            skipped=job.items_skipped,
+            unchanged=job.items_unchanged,
+            archived=job.items_archived,
+            status=job.status,
+        )
+
+
+def run_job_here(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    job_id: str,
+    *,
+    on_progress: Callable[[JobProgress], None] | None = None,
+    **engine_options: Any,
+) -> None:
+    """Run a pending job in this thread, as `moisson harvest run` does, reporting progress
+    after every item. The engine commits as it goes (it is an edge of its own); a job some
+    worker took first is left to it (nothing happens). `engine_options` go to `run_job`."""
+    # Imported here: the engine loads every backend, which the rest of this module avoids.
+    from moisson.harvest.engine import run_job
+
+    def report(job: HarvestJob) -> None:
+        if on_progress is not None:
+            on_progress(JobProgress.of(job))
+
+    run_job(session_factory, settings, job_id, on_progress=report, **engine_options)

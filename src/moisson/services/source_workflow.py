@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.backends import enabled_backends
 from moisson.config import Settings
-from moisson.domain.enums import ValidationState
+from moisson.domain.enums import JobStatus, ValidationState
 from moisson.errors import Conflict, InvalidInput
 from moisson.harvest.results import PreviewResult
 from moisson.mapping.text import slugify
@@ -27,7 +27,7 @@ from moisson.services.permissions import (
     require_owner_editor,
     require_sysadmin,
 )
-from moisson.services.runs import create_pending_job
+from moisson.services.runs import active_job, create_pending_job
 from moisson.services.scheduling import clear_schedule, set_schedule
 from moisson.services.sources import check_new_source, present_one, resolve_source
 from moisson.storage.models import HarvestSource
@@ -52,10 +52,21 @@ class Launched:
     job_id: str | None
 
 
-def run_source(session: Session, settings: Settings, caller: Caller, segment: str) -> Launched:
+def run_source(
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    segment: str,
+    *,
+    adopt_pending: bool = False,
+) -> Launched:
     """Checks in udata's order: the manual-run switch (400, before the permission), the
     permission (403), the validation (400, sysadmins included); then one pending job, or
-    409 if the source already has one waiting or running."""
+    409 if the source already has one waiting or running.
+
+    With `adopt_pending`, a job of the source still waiting in the queue is returned instead
+    of a 409: the CLI's foreground `run` takes over the job `validate` or `launch` queued
+    (whichever worker takes a pending job first runs it; the other finds nothing to do)."""
     source = resolve_source(session, segment)
     require_authenticated(caller)
     if not settings.harvest.enable_manual_run and not caller.is_sysadmin:
@@ -63,6 +74,9 @@ def run_source(session: Session, settings: Settings, caller: Caller, segment: st
     require_owner_admin(caller, source)
     if source.validation_state != ValidationState.ACCEPTED:
         raise InvalidInput(NOT_VALIDATED)
+    waiting = active_job(session, source.id) if adopt_pending else None
+    if waiting is not None and waiting.status == JobStatus.PENDING:
+        return Launched(source=present_one(session, caller, source), job_id=waiting.id)
     job = create_pending_job(session, source)
     return Launched(source=present_one(session, caller, source), job_id=job.id)
 
@@ -148,40 +162,43 @@ def _present_preview(
     return presenters.present_preview(result, related, settings, caller, source_id=source_id)
 
 
-def _run_preview(
-    session_factory: sessionmaker[Session], settings: Settings, source: HarvestSource
-) -> PreviewResult:
+def _run_preview(session: Session, settings: Settings, source: HarvestSource) -> PreviewResult:
     # Imported here: the engine depends on the storage layer and the backends, which the
     # rest of this module does not need.
     from moisson.harvest.preview import preview_source
 
-    result: PreviewResult = preview_source(session_factory, settings, source)
+    # The preview runs on the caller's own connection, inside a savepoint it rolls back: a
+    # second connection would wait for the write lock this transaction holds on SQLite.
+    joined = sessionmaker(
+        bind=session.connection(),
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+    )
+    result: PreviewResult = preview_source(joined, settings, source)
     return result
 
 
 def preview_new_source(
     session: Session,
-    session_factory: sessionmaker[Session],
     settings: Settings,
     caller: Caller,
     changes: Mapping[str, Any],
 ) -> Json:
     """A dry run of a configuration that is never saved (`source` and `harvest.source_id`
     are null in the result)."""
-    values = check_new_source(session, settings, caller, changes)
+    values = check_new_source(session, settings, caller, changes, saving=False)
     source = HarvestSource(
         **values,
         slug=slugify(values["name"]) or "source",
         validation_state=ValidationState.PENDING,
         created_at=datetime.now(UTC),
     )
-    result = _run_preview(session_factory, settings, source)
+    result = _run_preview(session, settings, source)
     return _present_preview(session, settings, caller, result, None)
 
 
 def preview_existing_source(
     session: Session,
-    session_factory: sessionmaker[Session],
     settings: Settings,
     caller: Caller,
     segment: str,
@@ -194,5 +211,5 @@ def preview_existing_source(
             f"Backend {source.backend} unknown. Make sure it is declared in "
             "MOISSON_HARVEST__BACKENDS."
         )
-    result = _run_preview(session_factory, settings, source)
+    result = _run_preview(session, settings, source)
     return _present_preview(session, settings, caller, result, source.id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from moisson.backends import enabled_backends
+from moisson.backends import all_backends, enabled_backends
 from moisson.config import Settings
 from moisson.domain.source_config import validate_config
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
@@ -36,6 +36,10 @@ NAME_MAX_LENGTH = 255
 SLUG_MAX_BASE = 240
 REQUIRED = "Field is required"
 ONE_PRODUCER = "A source has exactly one producer: give either owner or organization, not both"
+NO_PRODUCER = (
+    "A source has exactly one producer: give its owner (a user) or its organization, "
+    "since the platform itself cannot own it"
+)
 
 Json = dict[str, Any]
 
@@ -58,6 +62,16 @@ def list_backends(settings: Settings) -> list[Json]:
     return [info.as_api() for info in sorted(infos, key=lambda info: info.label)]
 
 
+def installed_backends(settings: Settings) -> list[Json]:
+    """Every installed backend (enabled or not), sorted by id, in the API's shape plus an
+    `enabled` flag: the CLI's `backends` (udata lists installed ones with an OK/KO mark)."""
+    enabled = enabled_backends(settings.harvest.backends)
+    return [
+        {**cls.info.as_api(), "enabled": name in enabled}
+        for name, cls in sorted(all_backends().items())
+    ]
+
+
 def resolve_source(session: Session, segment: str) -> HarvestSource:
     """The source a URL segment names: id, slug, slugified slug (308) or former slug (308).
     Soft-deleted sources are resolved too."""
@@ -78,6 +92,20 @@ def resolve_source(session: Session, segment: str) -> HarvestSource:
         if found is not None:
             raise SourceMoved(segment, found.slug)
     raise NotFound()
+
+
+def find_source(session: Session, ident: str) -> HarvestSource:
+    """The source an operator names: slug first, then id (udata's CLI order), then a former
+    slug (renames are followed, not reported). Soft-deleted sources are found too."""
+    wanted = ident.strip()
+    found = sources_repo.by_slug(session, wanted)
+    if found is None and is_object_id(wanted):
+        found = sources_repo.by_id(session, wanted)
+    if found is None and wanted:
+        found = sources_repo.by_former_slug(session, wanted)
+    if found is None:
+        raise NotFound(f"Unknown source {ident!r} (give its slug or id)")
+    return found
 
 
 def present_sources(
@@ -111,6 +139,8 @@ class SourceQuery:
     """A user or an organization id (the reference's wording)."""
     organization: str | None = None
     q: str | None = None
+    scheduled: bool = False
+    """Only sources with a cron or interval schedule (the CLI's `sources --scheduled`)."""
 
 
 def _identifier_filter(name: str, value: str | None) -> str | None:
@@ -127,6 +157,7 @@ def list_sources(session: Session, caller: Caller, query: SourceQuery, paging: P
         producer_id=_identifier_filter("owner", query.owner),
         organization_id=_identifier_filter("organization", query.organization),
         q=query.q.strip() if query.q and query.q.strip() else None,
+        scheduled=query.scheduled,
     )
     rows, total = sources_repo.page(session, filters, paging.page, paging.page_size)
     return make_page(present_sources(session, caller, rows), total, paging)
@@ -227,9 +258,15 @@ def _check_fields(
 
 
 def _producers_for_create(
-    session: Session, caller: Caller, changes: Mapping[str, Any], checked: _Checked
+    session: Session,
+    caller: Caller,
+    changes: Mapping[str, Any],
+    checked: _Checked,
+    *,
+    saving: bool,
 ) -> None:
-    """Owner/organization of a new source: 400s first, then the org-admin 403 (spec 4.3)."""
+    """Owner/organization of a new source: 400s first, then the org-admin 403 (spec 4.3).
+    A source that is only previewed (`saving` false) may stay without a producer."""
     user = require_authenticated(caller)
     owner_id = _blank_to_none(changes.get("owner"))
     org_id = _blank_to_none(changes.get("organization"))
@@ -251,6 +288,8 @@ def _producers_for_create(
     checked.values["owner_id"] = owner_id if org_id is None else None
     checked.values["organization_id"] = org_id
     if owner_id is None and org_id is None:
+        if user.id is None and saving:  # the system caller (operator commands) owns nothing
+            raise InvalidInput(NO_PRODUCER, field="owner")
         checked.values["owner_id"] = user.id
 
 
@@ -296,12 +335,18 @@ def _producers_for_update(
 
 
 def check_new_source(
-    session: Session, settings: Settings, caller: Caller, changes: Mapping[str, Any]
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    changes: Mapping[str, Any],
+    *,
+    saving: bool = True,
 ) -> dict[str, Any]:
-    """The column values of a source to create (or to preview), or 400/401/403."""
+    """The column values of a source to create (or, `saving` false, to preview), or
+    400/401/403."""
     require_authenticated(caller)
     checked = _check_fields(settings, changes, None)
-    _producers_for_create(session, caller, changes, checked)
+    _producers_for_create(session, caller, changes, checked, saving=saving)
     checked.fail_if_any()
     return checked.values
 

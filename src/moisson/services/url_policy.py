@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from moisson.http.ssrf import blocked_reason
+
 ALLOWED_SCHEMES = ("http", "https")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -26,20 +28,16 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[..., list[Any]]
 
 
-def _forbidden_reason(ip: IpAddress) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback or ip.is_unspecified:
+def _forbidden_reason(ip: IpAddress, allow: Sequence[IpNetwork]) -> str | None:
+    """udata's wording for the outbound guard's verdict on `ip`."""
+    reason = blocked_reason(ip, allow)
+    if reason is None:
+        return None
+    if reason in ("loopback", "unspecified"):
         return "is a local URL"
-    if ip.is_multicast:
+    if reason == "multicast":
         return f"{ip} is a multicast IP"
-    if ip.is_private or ip.is_link_local or ip.is_reserved or not ip.is_global:
-        return "is a private URL"
-    return None
-
-
-def _allowed(ip: IpAddress, allow: Sequence[IpNetwork]) -> bool:
-    return any(ip.version == net.version and ip in net for net in allow)
+    return "is a private URL"
 
 
 def _resolve(host: str, resolver: Resolver) -> list[IpAddress]:
@@ -84,9 +82,7 @@ def url_problem(
         except ValueError:
             addresses = _resolve(host, resolver)
     for ip in addresses:
-        if _allowed(ip, allow_networks):
-            continue
-        reason = _forbidden_reason(ip)
+        reason = _forbidden_reason(ip, allow_networks)
         if reason is not None:
             return f'Invalid URL "{url}": {reason}'
     return None

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
-from moisson.errors import Conflict, InvalidInput
+from moisson.errors import Conflict, InvalidInput, NotFound
 from moisson.mapping.text import slugify
 from moisson.services.auth import issue_api_key
 from moisson.storage.models import User
 from moisson.storage.repositories import users as users_repo
+from moisson.storage.repositories.base import is_object_id
 
 FIRST_ADMIN_EMAIL = "admin@localhost"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -70,3 +71,14 @@ def ensure_first_admin(session: Session, settings: Settings) -> NewUser | None:
         existing.deleted_at = None
         return NewUser(user=existing, api_key=issue_api_key(session, settings, existing))
     return create_user(session, settings, FIRST_ADMIN_EMAIL, sysadmin=True, first_name="Admin")
+
+
+def find_user(session: Session, email_or_id: str) -> User:
+    """The user with this e-mail (any case) or this id; `NotFound` naming it otherwise."""
+    wanted = email_or_id.strip()
+    user = users_repo.by_email(session, wanted.lower()) if "@" in wanted else None
+    if user is None and is_object_id(wanted):
+        user = users_repo.by_id(session, wanted)
+    if user is None:
+        raise NotFound(f"No user with e-mail or id {email_or_id!r}")
+    return user

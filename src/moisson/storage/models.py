@@ -297,6 +297,8 @@ class HarvestPage(Base):
 
 class ContactPoint(IdMixin, Base):
     __tablename__ = "contact_points"
+    # The engine looks a contact point up by its values for every harvested dataset.
+    __table_args__ = (Index("ix_contact_points_name_email", "name", "email"),)
 
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     email: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -52,7 +52,7 @@ def register_tasks(app: Celery, settings: Settings) -> None:
         # Built lazily, in each worker process after the fork, once.
         return make_sessionmaker(make_engine(settings))
 
-    @app.task(name="moisson.run_harvest")
+    @app.task(name="moisson.run_harvest")  # type: ignore[untyped-decorator]  # Celery is untyped
     def run_harvest(job_id: str) -> None:
         from moisson.harvest.engine import run_job  # the engine loads every backend
 

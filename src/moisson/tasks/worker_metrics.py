@@ -34,6 +34,6 @@ def serve_worker_metrics(port: int, host: str = "127.0.0.1") -> str:
     import moisson.http.metrics  # noqa: F401 (the counter is shown at zero before any job)
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=directory)
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     start_http_server(port, addr=host, registry=registry)
     return directory

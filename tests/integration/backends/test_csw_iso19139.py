@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
+from tests.integration.backends.csw_replay import URL, CswReplay, MemoryPageCache, csw_context
 
 from moisson.backends import all_backends
 from moisson.backends.csw import body_digest, page_key
@@ -17,56 +18,15 @@ from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import SourceInvalid
 from moisson.domain.pages import CachedPage
 from moisson.domain.records import RemoteRecord
-from moisson.harvest.context import RunContext, make_context
+from moisson.harvest.context import RunContext
 from moisson.mapping.xml import parse_xml
 
-URL = "https://csw.example.test/csw"
 SHARED = SHARED_FIXTURES / "csw"
 LOCAL = LOCAL_FIXTURES / "csw"
 
 
-class CswReplay:
-    """A fake CSW: serves the recorded page whose position is the POSTed `startPosition`.
-
-    `pages` maps a start position to a file, or to a callable choosing a file from the
-    request body (to answer differently to each queryable spelling).
-    """
-
-    def __init__(self, pages: dict[int, Path | Callable[[bytes], Path]]) -> None:
-        self.pages = pages
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        assert request.method == "POST"
-        assert request.headers["content-type"] == "application/xml"
-        start = int(parse_xml(request.content).get("startPosition", "0"))
-        entry = self.pages.get(start)
-        if entry is None:
-            return httpx.Response(404, text=f"no page at {start}")
-        path = entry(request.content) if callable(entry) else entry
-        return httpx.Response(200, content=path.read_bytes())
-
-    @property
-    def starts(self) -> list[int]:
-        return [int(parse_xml(r.content).get("startPosition", "0")) for r in self.requests]
-
-
-class MemoryPageCache:
-    def __init__(self, pages: dict[str, CachedPage] | None = None) -> None:
-        self.pages = dict(pages or {})
-        self.offered: list[CachedPage] = []
-
-    def get(self, key: str) -> CachedPage | None:
-        return self.pages.get(key)
-
-    def put(self, page: CachedPage) -> None:
-        self.offered.append(page)
-
-
 def context(server: CswReplay, **kwargs: object) -> RunContext:
-    client = httpx.Client(transport=httpx.MockTransport(server))
-    return make_context(CswIso19139Backend.info, URL, client, **kwargs)  # type: ignore[arg-type]
+    return csw_context(CswIso19139Backend.info, server, **kwargs)
 
 
 def harvest(ctx: RunContext) -> tuple[list[RemoteRecord], list[DatasetDraft]]:
@@ -162,15 +122,21 @@ class TestPagingBreakRules:
         assert [r.remote_id for r in records] == ["beyond-1"]
         assert "beyond the 1 records matched" in caplog.text
 
+    # A loop stops paging (spec 4.2); short of the records matched, the source then fails
+    # after the records read, so that autoarchive does not take the walk for complete.
     def test_backwards_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "backwards-page-2.xml"})
-        records, _ = harvest(context(server))
+        records: list[RemoteRecord] = []
+        with pytest.raises(SourceInvalid, match="goes back from position 2, after 2 of the 9"):
+            records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
         assert [r.remote_id for r in records] == ["back-1", "back-2"]
 
     def test_not_advancing_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "stuck-page-2.xml"})
-        records, _ = harvest(context(server))
+        records: list[RemoteRecord] = []
+        with pytest.raises(SourceInvalid, match="does not advance"):
+            records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
         assert [r.remote_id for r in records] == ["back-1", "stuck-2"]
 
@@ -189,19 +155,21 @@ class TestErrors:
         assert "Database connection lost" in str(exc.value)
 
     def test_refused_queryable_is_retried_with_the_other_spelling(self) -> None:
-        def by_spelling(body: bytes) -> Path:
-            if b"apiso:Type" in body:
-                return GEONETWORK[1]
-            return LOCAL / "exception-report-apiso-type.xml"
+        def by_spelling(page: int) -> Callable[[bytes], Path]:
+            def serve(body: bytes) -> Path:
+                if b"apiso:Type" in body:
+                    return GEONETWORK[page]
+                return LOCAL / "exception-report-apiso-type.xml"
 
-        server = CswReplay({1: by_spelling, 3: by_spelling, 5: by_spelling})
+            return serve
+
+        server = CswReplay({n: by_spelling(n) for n in (1, 3, 5)})
         records, _ = harvest(context(server))
         # Page 1 asked twice (lower-case, then capitalised); later pages use the
-        # remembered spelling at once. (The replay serves page 1's file for every position,
-        # so paging stops on the not-advancing rule after position 3.)
-        assert server.starts == [1, 1, 3]
-        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True]
-        assert len(records) == 4
+        # remembered spelling at once.
+        assert server.starts == [1, 1, 3, 5]
+        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True, True]
+        assert len(records) == 6
 
     def test_refused_queryable_twice_fails(self) -> None:
         server = CswReplay({1: LOCAL / "exception-report-apiso-type.xml"})

@@ -153,6 +153,22 @@ class TestGuards:
         assert run.job.items_archived == 0
         assert dataset(db, "old").archived_at is None
 
+    def test_an_unreadable_record_archives_nothing(self, db: Session, harvest: Runner) -> None:
+        source = make_source(db)
+        harvest(source, [*KEEP, FakeRecord("old")])
+        age(db, source, "old")
+        # The record of "old" is still there but unreadable: its id is unknown.
+        run = harvest(source, [*KEEP, FakeRecord(None, failure="Unreadable record")])
+        assert run.job.status == "done-errors"
+        assert run.job.items_archived == 0
+        assert dataset(db, "old").archived_at is None
+        assert [e.message for e in run.errors] == [
+            "Autoarchive skipped: 1 record(s) could not be read, so the datasets they stand "
+            "for cannot be told apart from vanished ones"
+        ]
+        # Once every record reads again, the vanished one is archived as usual.
+        assert harvest(source, KEEP).job.items_archived == 1
+
     def test_a_truncated_run_archives_nothing(
         self, db: Session, harvest: Runner, settings: Settings
     ) -> None:

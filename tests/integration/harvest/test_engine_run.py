@@ -9,6 +9,7 @@ from tests.fakes import FakeRecord, fake_backend
 from tests.integration.harvest.conftest import Runner, count, make_org, make_source
 
 from moisson.config import Settings
+from moisson.domain.drafts import ResourceDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SourceInvalid, SourceUnavailable
 from moisson.storage.models import Dataservice, Dataset, HarvestLogRow
@@ -152,6 +153,36 @@ class TestStatuses:
         run_job(session_factory, settings, run.job.id, backend_registry={})  # type: ignore[arg-type]
         db.expire_all()
         assert run.job.status == "done"
+
+
+class TestMetadataUrls:
+    def test_a_bad_resource_url_fails_its_item_naming_resources(
+        self, db: Session, harvest: Runner
+    ) -> None:
+        bad = FakeRecord(
+            "bad", resources=[ResourceDraft(url="//host\\path\\file.xlsx", title="sheet")]
+        )
+        source = make_source(db, organization=make_org(db))
+        run = harvest(source, [FakeRecord("good"), bad])
+        assert run.job.status == "done-errors"
+        assert run.statuses == ["done", "failed"]
+        [message] = run.item_errors(db, run.items[1])
+        assert message.startswith("Validation error:\n- [resources.0.url] invalid URL")
+        assert count(db, Dataset) == 1
+
+    def test_intranet_links_pass_when_the_network_is_allowed(
+        self, db: Session, harvest: Runner, settings: Settings
+    ) -> None:
+        intranet = FakeRecord(
+            "intra", resources=[ResourceDraft(url="http://10.2.3.4/data.csv", title="data")]
+        )
+        source = make_source(db, organization=make_org(db))
+        refused = harvest(source, [intranet])
+        assert refused.statuses == ["failed"]
+        allowed = Settings.model_validate(
+            {**settings.model_dump(), "outbound_allow_networks": ["10.0.0.0/8"]}
+        )
+        assert harvest(source, [intranet], settings=allowed).statuses == ["done"]
 
 
 class TestDuplicates:

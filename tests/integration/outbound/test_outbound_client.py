@@ -106,6 +106,12 @@ class TestRedirects:
                 client.get(server.url("/old"))
             assert str(info.value) == f"Redirect (302) not allowed: {server.url('/old')} -> /new"
 
+    def test_not_modified_is_an_answer_not_a_redirect(self, settings: Settings) -> None:
+        with loopback_server({"/page": Reply(status=304)}) as server:
+            with build_client(tuned(settings), backend_id="dcat") as client:
+                response = client.get(server.url("/page"), headers={"If-None-Match": '"v1"'})
+            assert response.status_code == 304
+
     def test_a_followed_redirect_to_a_private_address_is_refused(self, settings: Settings) -> None:
         routes = {"/go": Reply(status=302, headers={"Location": "http://10.1.2.3/internal"})}
         with loopback_server(routes) as server:

@@ -37,5 +37,5 @@ class _Chain:
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     database = HarvestStateCollector(request.app.state.session_factory)
-    body = generate_latest(_Chain(database, REGISTRY))  # type: ignore[arg-type]
+    body = generate_latest(_Chain(database, REGISTRY))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

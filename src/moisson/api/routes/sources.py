@@ -11,8 +11,10 @@ from moisson.api.deps import (
     CurrentCaller,
     FieldMask,
     JsonBody,
+    MayEditSource,
     Runner,
-    SessionFactory,
+    SecuredCaller,
+    SysadminOnSource,
     UnitOfWork,
     Work,
     render,
@@ -68,7 +70,7 @@ def list_harvest_sources(
     openapi_extra=SOURCE_BODY,
 )
 def create_harvest_source(
-    work: Work, settings: AppSettings, caller: CurrentCaller, mask: FieldMask, body: JsonBody
+    work: Work, settings: AppSettings, caller: SecuredCaller, mask: FieldMask, body: JsonBody
 ) -> JSONResponse:
     changes = validate_object(SourceBody, body).changes()
     created = sources.create_source(work.session, settings, caller, changes)
@@ -85,13 +87,12 @@ def create_harvest_source(
 def preview_harvest_source_config(
     work: Work,
     settings: AppSettings,
-    factory: SessionFactory,
-    caller: CurrentCaller,
+    caller: SecuredCaller,
     mask: FieldMask,
     body: JsonBody,
 ) -> JSONResponse:
     changes = validate_object(SourceBody, body).changes()
-    preview = source_workflow.preview_new_source(work.session, factory, settings, caller, changes)
+    preview = source_workflow.preview_new_source(work.session, settings, caller, changes)
     return render(mask, preview)
 
 
@@ -118,7 +119,8 @@ def update_harvest_source(
     source: str,
     work: Work,
     settings: AppSettings,
-    caller: CurrentCaller,
+    caller: SecuredCaller,
+    allowed: MayEditSource,
     mask: FieldMask,
     body: JsonBody,
 ) -> JSONResponse:
@@ -135,7 +137,7 @@ def update_harvest_source(
     responses=responses(204, None, 308, 403, 404),
 )
 def delete_harvest_source(
-    source: str, work: Work, caller: CurrentCaller, mask: FieldMask
+    source: str, work: Work, caller: SecuredCaller, mask: FieldMask
 ) -> Response:
     sources.delete_source(work.session, caller, source)
     return Response(status_code=204)
@@ -152,7 +154,7 @@ def run_harvest_source(
     work: Work,
     settings: AppSettings,
     runner: Runner,
-    caller: CurrentCaller,
+    caller: SecuredCaller,
     mask: FieldMask,
 ) -> JSONResponse:
     launched = source_workflow.run_source(work.session, settings, caller, source)
@@ -172,7 +174,8 @@ def validate_harvest_source(
     work: Work,
     settings: AppSettings,
     runner: Runner,
-    caller: CurrentCaller,
+    caller: SecuredCaller,
+    allowed: SysadminOnSource,
     mask: FieldMask,
     body: JsonBody,
 ) -> JSONResponse:
@@ -190,7 +193,12 @@ def validate_harvest_source(
     openapi_extra=json_request_body({"type": "string", "examples": ["0 3 * * 1"]}),
 )
 def schedule_harvest_source(
-    source: str, work: Work, caller: CurrentCaller, mask: FieldMask, cron: CronBody
+    source: str,
+    work: Work,
+    caller: SecuredCaller,
+    allowed: SysadminOnSource,
+    mask: FieldMask,
+    cron: CronBody,
 ) -> JSONResponse:
     return render(mask, source_workflow.schedule_source(work.session, caller, source, cron))
 
@@ -203,7 +211,7 @@ def schedule_harvest_source(
     responses=responses(204, None, 308, 403, 404),
 )
 def unschedule_harvest_source(
-    source: str, work: Work, caller: CurrentCaller, mask: FieldMask
+    source: str, work: Work, caller: SecuredCaller, mask: FieldMask
 ) -> Response:
     source_workflow.unschedule_source(work.session, caller, source)
     return Response(status_code=204)
@@ -219,11 +227,8 @@ def preview_harvest_source(
     source: str,
     work: Work,
     settings: AppSettings,
-    factory: SessionFactory,
-    caller: CurrentCaller,
+    caller: SecuredCaller,
     mask: FieldMask,
 ) -> JSONResponse:
-    preview = source_workflow.preview_existing_source(
-        work.session, factory, settings, caller, source
-    )
+    preview = source_workflow.preview_existing_source(work.session, settings, caller, source)
     return render(mask, preview)

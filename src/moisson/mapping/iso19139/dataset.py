@@ -24,6 +24,16 @@ from moisson.domain.drafts import (
 )
 from moisson.domain.enums import Frequency
 from moisson.domain.exceptions import InvalidItem, SkipItem
+from moisson.mapping.frequencies import ISO_MAINTENANCE_FREQUENCIES
+from moisson.mapping.hvd import HVD_TAG, hvd_label
+from moisson.mapping.inspire import (
+    ACCESS_TYPE_RESTRICTED,
+    INSPIRE_TAG,
+    INSPIRE_THEME_BASES,
+    INSPIRE_THESAURUS_TITLE,
+    LIMITATIONS_ON_PUBLIC_ACCESS,
+    inspire_access_reason,
+)
 from moisson.mapping.iso19139.reading import (
     RecordReader,
     anchor_href,
@@ -35,26 +45,12 @@ from moisson.mapping.iso19139.reading import (
     parse_iso_datetime,
 )
 from moisson.mapping.iso19139.resources import online_resources
-from moisson.mapping.iso19139.vocabularies import (
-    FREQUENCIES,
-    HVD_TAG,
-    INSPIRE_ACCESS_BASE,
-    INSPIRE_TAG,
-    INSPIRE_THEME_BASES,
-    INSPIRE_THESAURUS_TITLE,
-    NAMESPACES,
-    ROLE_ORDER,
-    ROLES,
-    hvd_label,
-    inspire_access_reason,
-)
+from moisson.mapping.iso19139.vocabularies import NAMESPACES, ROLE_ORDER, ROLES
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
 from moisson.mapping.xml import local_name
 
 METADATA_ROOTS = frozenset({"MD_Metadata", "MI_Metadata"})
-_LIMITATIONS_ON_PUBLIC_ACCESS = INSPIRE_ACCESS_BASE.rsplit("/", 1)[0] + "/"
-RESTRICTED = "restricted"
 
 
 def file_identifier(record: etree._Element) -> str | None:
@@ -127,7 +123,7 @@ def dataset_from_iso(
         contact_points=contact_points_from_iso(identification, reader),
         resources=online.resources,
         extras={"dcat": extras} if extras else {},
-        access_type=RESTRICTED if access_reason else None,
+        access_type=ACCESS_TYPE_RESTRICTED if access_reason else None,
         access_type_reason_category=access_reason,
         harvest=HarvestMeta(
             remote_url=remote_url_from_iso(
@@ -227,7 +223,7 @@ def frequency_from_iso(identification: etree._Element) -> Frequency | None:
             "gmd:resourceMaintenance/gmd:MD_MaintenanceInformation/gmd:maintenanceAndUpdateFrequency",
         )
     )
-    return FREQUENCIES.get(code) if code else None
+    return ISO_MAINTENANCE_FREQUENCIES.get(code) if code else None
 
 
 def _gml_text(element: etree._Element, name: str) -> str | None:
@@ -374,7 +370,7 @@ def constraints_from_iso(identification: etree._Element, reader: RecordReader) -
         for prop in findall(block, "gmd:useLimitation") + findall(block, "gmd:otherConstraints"):
             href = anchor_href(prop)
             if href:
-                if href.startswith(_LIMITATIONS_ON_PUBLIC_ACCESS) or about_access:
+                if href.startswith(LIMITATIONS_ON_PUBLIC_ACCESS) or about_access:
                     constraints.add(constraints.access_rights, href)
                 else:
                     constraints.add(constraints.licenses, href)

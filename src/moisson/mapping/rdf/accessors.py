@@ -154,9 +154,9 @@ def url_value(graph: RdfGraph, node: Term, predicate: NamedNode) -> str | None:
 def to_datetime(value: Any) -> datetime | None:
     """A naive UTC datetime from a date, a datetime or a text; `None` when unparseable."""
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, str) and value.strip():

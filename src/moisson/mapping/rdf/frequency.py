@@ -5,10 +5,10 @@ from __future__ import annotations
 from pyoxigraph import BlankNode, Literal
 
 from moisson.domain.enums import Frequency
+from moisson.mapping.frequencies import frequency_from_code, frequency_from_iri
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCT
 from moisson.mapping.rdf.urls import is_valid_url
-from moisson.mapping.rdf.vocabularies import FREQUENCY_BY_CODE, FREQUENCY_BY_IRI
 
 
 def frequency_from_rdf(graph: RdfGraph, node: Term) -> Frequency | None:
@@ -19,6 +19,6 @@ def frequency_from_rdf(graph: RdfGraph, node: Term) -> Frequency | None:
     if isinstance(value, Literal):
         text = value.value.strip()
         if is_valid_url(text, allow_private=True):
-            return FREQUENCY_BY_IRI.get(text)
-        return FREQUENCY_BY_CODE.get(text.lower())
-    return FREQUENCY_BY_IRI.get(value.value)
+            return frequency_from_iri(text)
+        return frequency_from_code(text)
+    return frequency_from_iri(value.value)

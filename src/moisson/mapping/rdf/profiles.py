@@ -25,6 +25,7 @@ from moisson.domain.drafts import (
 )
 from moisson.domain.enums import Frequency
 from moisson.domain.exceptions import SkipItem
+from moisson.mapping.inspire import ACCESS_TYPE_RESTRICTED
 from moisson.mapping.rdf.accessors import (
     datetime_value,
     modified_datetime,
@@ -49,7 +50,6 @@ from moisson.mapping.rdf.spatial import spatial_from_rdf
 from moisson.mapping.rdf.tags import inspire_tags_from_rdf, keywords_from_rdf, themes_from_rdf
 from moisson.mapping.rdf.temporal import temporal_from_rdf
 from moisson.mapping.rdf.urls import is_valid_url
-from moisson.mapping.rdf.vocabularies import ACCESS_TYPE_RESTRICTED
 from moisson.mapping.text import sanitize_description
 
 

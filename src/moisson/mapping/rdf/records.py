@@ -15,7 +15,9 @@ hence a stable `content_hash`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import cast
 
 import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode
@@ -74,6 +76,25 @@ def record_triples(graph: RdfGraph, root: Node) -> list[Triple]:
     return triples
 
 
+def invalid_language_tag(triples: Iterable[tuple[Term, NamedNode, Term]]) -> str | None:
+    """The first language tag of a literal that a payload could not carry, else `None`.
+
+    The lenient RDF/XML parser accepts `xml:lang="***"`, but N-Triples does not: such a
+    record would serialise and then fail to parse back, so callers refuse it up front.
+    """
+    checked: set[str] = set()
+    for _, _, o in triples:
+        language = o.language if isinstance(o, Literal) else None
+        if language is None or language in checked:
+            continue
+        try:
+            Literal("", language=language)
+        except ValueError:
+            return language
+        checked.add(language)
+    return None
+
+
 def _is_boundary(graph: RdfGraph, node: Node) -> bool:
     return any(t in BOUNDARY_TYPES for t in graph.objects(node, RDF.type))
 
@@ -93,6 +114,43 @@ def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
     root_text = text(root)
     lines = sorted({f"{text(s)} {text(p)} {text(o)} ." for s, p, o in triples})
     return "\n".join([ROOT_HEADER + root_text, *lines]) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSubgraph:
+    """A dataservice's subgraph, kept aside until every dataset of the run has been seen.
+
+    GeoDCAT-AP writes a served dataset as a bare IRI (`dcat:servesDataset <iri>`), without
+    the `dct:identifier` the link needs (spec 2.13); that identifier is on the dataset's own
+    description, maybe on another page or another CSW record. `payload` adds it back.
+    """
+
+    root: Node
+    triples: tuple[Triple, ...]
+    unresolved: tuple[NamedNode, ...]
+    """Served datasets referenced by IRI only in the service's graph."""
+
+    @classmethod
+    def of(cls, graph: RdfGraph, node: Node) -> ServiceSubgraph:
+        return cls(
+            root=node,
+            triples=tuple(record_triples(graph, node)),
+            unresolved=tuple(
+                served
+                for served in graph.objects(node, DCAT.servesDataset)
+                if isinstance(served, NamedNode) and not graph.objects(served, DCT.identifier)
+            ),
+        )
+
+    def payload(self, identifiers_by_iri: Mapping[NamedNode, str]) -> str:
+        """The serialised record, with the identifiers of the served datasets that
+        `identifiers_by_iri` (dataset IRI -> dct:identifier) knows."""
+        triples = list(self.triples)
+        for served in self.unresolved:
+            identifier = identifiers_by_iri.get(served)
+            if identifier is not None:
+                triples.append((served, DCT.identifier, Literal(identifier)))
+        return serialize_record(self.root, triples)
 
 
 def parse_record(payload: str) -> tuple[RdfGraph, Node]:
@@ -115,7 +173,7 @@ def parse_record(payload: str) -> tuple[RdfGraph, Node]:
         for triple in pyoxigraph.parse(
             body.encode("utf-8"), pyoxigraph.RdfFormat.N_TRIPLES, lenient=True
         ):
-            graph.add(triple.subject, triple.predicate, triple.object)  # type: ignore[arg-type]
+            graph.add(triple.subject, triple.predicate, triple.object)
     except SyntaxError as exc:
         raise RecordPayloadError(f"the payload is not valid N-Triples: {exc}") from exc
     return graph, root
@@ -138,4 +196,4 @@ def _lenient_iri(root_text: str) -> NamedNode:
             )
         )
     )
-    return quad.subject  # type: ignore[return-value]
+    return cast(NamedNode, quad.subject)

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from weakref import WeakKeyDictionary
 
 from moisson.domain.drafts import ResourceDraft
+from moisson.mapping.inspire import inspire_access_reason
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.accessors import unique_values
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCT
-from moisson.mapping.rdf.vocabularies import INSPIRE_LIMITATION_BASE, INSPIRE_LIMITATIONS
-from moisson.mapping.text import slugify
 
 #: extras key -> predicate, for the dataset and its resources alike.
 RIGHTS_PREDICATES = (
@@ -19,11 +18,6 @@ RIGHTS_PREDICATES = (
     ("accessRights", DCT.accessRights),
     ("license", DCT.license),
 )
-
-_INSPIRE_BY_TEXT: dict[str, str] = {}
-for _letter, (_category, _label) in INSPIRE_LIMITATIONS.items():
-    _INSPIRE_BY_TEXT[INSPIRE_LIMITATION_BASE + _letter] = _category
-    _INSPIRE_BY_TEXT[slugify(_label.format(_letter))] = _category
 
 
 def rights_from_rdf(
@@ -78,7 +72,7 @@ def guess_license(licenses: LicenseTable, candidates: tuple[str, ...]) -> str | 
 def inspire_restriction(texts: Sequence[str]) -> str | None:
     """The udata reason category of the first INSPIRE article 13.1 limitation found."""
     for text in texts:
-        category = _INSPIRE_BY_TEXT.get(text.strip()) or _INSPIRE_BY_TEXT.get(slugify(text))
+        category = inspire_access_reason(text)
         if category:
             return category
     return None

@@ -7,17 +7,16 @@ import logging
 
 from pyoxigraph import Literal, NamedNode
 
+from moisson.mapping.hvd import HVD_TAG, HVD_THEMES
+from moisson.mapping.inspire import (
+    INSPIRE_SCHEME_IRIS,
+    INSPIRE_TAG,
+    INSPIRE_THEME_BASE,
+    INSPIRE_THESAURUS_TITLE,
+)
 from moisson.mapping.rdf.accessors import single_text
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCAT, DCT, RDFS, SKOS
-from moisson.mapping.rdf.vocabularies import (
-    HVD_TAG,
-    HVD_THEMES,
-    INSPIRE_SCHEME_IRIS,
-    INSPIRE_SCHEME_TITLE,
-    INSPIRE_TAG,
-    INSPIRE_THEME_PREFIX,
-)
 
 
 def keywords_from_rdf(graph: RdfGraph, node: Term, log: logging.Logger | None = None) -> list[str]:
@@ -53,7 +52,7 @@ def inspire_tags_from_rdf(graph: RdfGraph, node: Term) -> list[str]:
     for theme in graph.objects(node, DCAT.theme):
         if isinstance(theme, Literal):
             continue
-        if isinstance(theme, NamedNode) and theme.value.startswith(INSPIRE_THEME_PREFIX):
+        if isinstance(theme, NamedNode) and theme.value.startswith(INSPIRE_THEME_BASE):
             return [INSPIRE_TAG]
         for scheme in graph.objects(theme, SKOS.inScheme):
             if isinstance(scheme, NamedNode) and scheme.value in INSPIRE_SCHEME_IRIS:
@@ -63,6 +62,6 @@ def inspire_tags_from_rdf(graph: RdfGraph, node: Term) -> list[str]:
                 or single_text(graph, scheme, SKOS.prefLabel)
                 or single_text(graph, scheme, RDFS.label)
             )
-            if title and title.lower() == INSPIRE_SCHEME_TITLE:
+            if title and title.lower() == INSPIRE_THESAURUS_TITLE:
                 return [INSPIRE_TAG]
     return []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:53:08.777423
+Create Date: 2026-11-28 20:07:48.327543
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_contact_points_owner_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_points'))
     )
+    with op.batch_alter_table('contact_points', schema=None) as batch_op:
+        batch_op.create_index('ix_contact_points_name_email', ['name', 'email'], unique=False)
+
     op.create_table('dataservices',
     sa.Column('slug', sa.String(length=255), nullable=False),
     sa.Column('title', sa.Text(), nullable=False),
@@ -416,6 +419,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dataservices_harvest_remote_id'))
 
     op.drop_table('dataservices')
+    with op.batch_alter_table('contact_points', schema=None) as batch_op:
+        batch_op.drop_index('ix_contact_points_name_email')
+
     op.drop_table('contact_points')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))

@@ -51,6 +51,36 @@ def dataset_by_id(session: Session, dataset_id: str) -> Dataset | None:
     ).first()
 
 
+def dataset_by_slug(session: Session, slug: str) -> Dataset | None:
+    return session.scalars(
+        select(Dataset)
+        .options(selectinload(Dataset.resources))
+        .where(Dataset.slug == slug, Dataset.deleted_at.is_(None))
+    ).first()
+
+
+def datasets_bound_to(session: Session, domain: str, remote_id: str) -> list[Dataset]:
+    """Datasets whose harvest metadata names this remote record of this domain."""
+    return list(
+        session.scalars(
+            select(Dataset).where(
+                Dataset.harvest_domain == domain, Dataset.harvest_remote_id == remote_id
+            )
+        )
+    )
+
+
+def datasets_of_source(session: Session, source_id: str) -> list[Dataset]:
+    """Every dataset harvested by this source (archived and deleted ones too), resources loaded."""
+    return list(
+        session.scalars(
+            select(Dataset)
+            .options(selectinload(Dataset.resources))
+            .where(Dataset.harvest_source_id == source_id)
+        )
+    )
+
+
 def datasets_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Dataset]:
     wanted = {i for i in ids if i}
     if not wanted:

@@ -14,6 +14,10 @@ def by_id(session: Session, org_id: str) -> Organization | None:
     return session.get(Organization, org_id)
 
 
+def by_slug(session: Session, slug: str) -> Organization | None:
+    return session.scalars(select(Organization).where(Organization.slug == slug)).first()
+
+
 def by_ids(session: Session, ids: Iterable[str]) -> dict[str, Organization]:
     wanted = {i for i in ids if i}
     if not wanted:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from moisson.domain.enums import ItemKind
 from moisson.domain.pages import CachedPage
 from moisson.storage.models import HarvestPage
+
+
+def clear_pages(session: Session, source_ids: Iterable[str]) -> None:
+    """Forget the cached pages of these sources: their next run reads every page again."""
+    ids = list(source_ids)
+    if ids:
+        session.execute(delete(HarvestPage).where(HarvestPage.source_id.in_(ids)))
 
 
 class DbPageCache:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from moisson.storage.models import HarvestRecord
@@ -27,8 +28,10 @@ def save(
     dataservice_id: str | None,
     job_id: str,
     now: datetime,
+    known_absent: bool = False,
 ) -> HarvestRecord:
-    record = get(session, source_id, remote_id)
+    """Create or update the record; `known_absent` (the caller just looked) skips the read."""
+    record = None if known_absent else get(session, source_id, remote_id)
     if record is None:
         record = HarvestRecord(source_id=source_id, remote_id=remote_id)
         session.add(record)
@@ -58,3 +61,48 @@ def mark_seen(
             .values(job_id=job_id, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """The columns of a `HarvestRecord` that decide whether a record is unchanged."""
+
+    kind: str
+    content_hash: str
+    dataset_id: str | None
+    dataservice_id: str | None
+
+
+def states(session: Session, source_id: str, remote_ids: Iterable[str]) -> dict[str, RecordState]:
+    """`RecordState` of each of `remote_ids` that has a record, in one query per 500 ids
+    (the payload column is left unread)."""
+    ids = list(dict.fromkeys(remote_ids))
+    found: dict[str, RecordState] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                HarvestRecord.remote_id,
+                HarvestRecord.kind,
+                HarvestRecord.content_hash,
+                HarvestRecord.dataset_id,
+                HarvestRecord.dataservice_id,
+            ).where(
+                HarvestRecord.source_id == source_id,
+                HarvestRecord.remote_id.in_(ids[start : start + 500]),
+            )
+        )
+        for remote_id, kind, content_hash, dataset_id, dataservice_id in rows:
+            found[remote_id] = RecordState(kind, content_hash, dataset_id, dataservice_id)
+    return found
+
+
+def forget_dataset(session: Session, dataset_id: str) -> set[str]:
+    """Delete the records whose last harvest produced this dataset; returns their sources."""
+    sources = set(
+        session.scalars(
+            select(HarvestRecord.source_id).where(HarvestRecord.dataset_id == dataset_id)
+        )
+    )
+    if sources:
+        session.execute(delete(HarvestRecord).where(HarvestRecord.dataset_id == dataset_id))
+    return sources

@@ -49,6 +49,8 @@ class SourceFilters:
     """A user or an organization id: sources owned by that user or that organization."""
     organization_id: str | None = None
     q: str | None = None
+    scheduled: bool = False
+    """Only sources with a cron or an interval schedule."""
 
 
 def _listing(filters: SourceFilters) -> Select[Any]:
@@ -66,6 +68,13 @@ def _listing(filters: SourceFilters) -> Select[Any]:
         stmt = stmt.where(HarvestSource.organization_id == filters.organization_id)
     if filters.q:
         stmt = stmt.where(*all_words_match(filters.q, [HarvestSource.name, HarvestSource.url]))
+    if filters.scheduled:
+        stmt = stmt.where(
+            or_(
+                HarvestSource.schedule_cron.is_not(None),
+                HarvestSource.schedule_interval.is_not(None),
+            )
+        )
     return stmt.order_by(HarvestSource.created_at.desc(), HarvestSource.id.desc())
 
 

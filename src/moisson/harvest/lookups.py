@@ -1,0 +1,90 @@
+"""The engine's per-item reads, asked once for a whole batch of records.
+
+Without this, every item costs a handful of single-row queries (its `HarvestRecord`, its
+recorded object, "does any object carry this remote id?"). `BatchLookups.load` asks them
+for a batch of records in three or four queries; the pipeline then reads the answers.
+
+The answers stay true while the batch is processed because the only writes in between are
+the pipeline's own, and the pipeline calls `forget(remote_id)` after every item it did not
+decide from these answers alone: a forgotten id (or one never loaded) makes `stored` answer
+`UNKNOWN`, so the caller falls back to the database. A remote id an item has just given to
+an object is added with `in_use`, so `may_exist` never answers "no" wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from moisson.domain.enums import ItemKind
+from moisson.storage.models import Dataservice, Dataset
+from moisson.storage.repositories import harvested, records
+from moisson.storage.repositories.harvested import ObjectState
+from moisson.storage.repositories.records import RecordState
+
+
+class Unknown:
+    """The type of `UNKNOWN`: a record the lookups were not asked about."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = Unknown()
+
+
+class BatchLookups:
+    def __init__(self, session: Session, record_source_id: str) -> None:
+        self.session = session
+        self.record_source_id = record_source_id
+        self._records: dict[str, RecordState | None] = {}
+        self._objects: dict[tuple[ItemKind, str], ObjectState] = {}
+        self._in_use: dict[ItemKind, set[str]] = {}
+        self._asked: set[str] = set()
+
+    def load(self, remote_ids: Iterable[str]) -> None:
+        """Replace what is known by the answers for `remote_ids`."""
+        ids = list(dict.fromkeys(remote_ids))
+        found = records.states(self.session, self.record_source_id, ids)
+        self._records = {remote_id: found.get(remote_id) for remote_id in ids}
+        dataset_ids = [s.dataset_id for s in found.values() if s.dataset_id]
+        service_ids = [s.dataservice_id for s in found.values() if s.dataservice_id]
+        self._objects = {}
+        for kind, model, object_ids in (
+            (ItemKind.DATASET, Dataset, dataset_ids),
+            (ItemKind.DATASERVICE, Dataservice, service_ids),
+        ):
+            if object_ids:
+                for object_id, state in harvested.object_states(
+                    self.session, model, object_ids
+                ).items():
+                    self._objects[(kind, object_id)] = state
+        self._in_use = {
+            ItemKind.DATASET: harvested.remote_ids_in_use(self.session, Dataset, ids),
+            ItemKind.DATASERVICE: harvested.remote_ids_in_use(self.session, Dataservice, ids),
+        }
+        self._asked = set(ids)
+
+    def stored(self, remote_id: str) -> RecordState | Unknown | None:
+        """The record's stored state, `None` if it has none, `UNKNOWN` if not loaded."""
+        return self._records.get(remote_id, UNKNOWN)
+
+    def object_state(self, stored: RecordState) -> ObjectState | None:
+        """The loaded state of the object `stored` points at (`None`: gone or not loaded)."""
+        if stored.dataset_id is not None:
+            return self._objects.get((ItemKind.DATASET, stored.dataset_id))
+        if stored.dataservice_id is not None:
+            return self._objects.get((ItemKind.DATASERVICE, stored.dataservice_id))
+        return None
+
+    def may_exist(self, kind: ItemKind, remote_id: str) -> bool:
+        """False only when no object of this kind carries `remote_id` (a loaded answer)."""
+        return remote_id not in self._asked or remote_id in self._in_use.get(kind, set())
+
+    def forget(self, remote_id: str) -> None:
+        self._records.pop(remote_id, None)
+
+    def in_use(self, kind: ItemKind, remote_id: str) -> None:
+        self._in_use.setdefault(kind, set()).add(remote_id)
