@@ -130,7 +130,9 @@ class TestWorkerKilledMidJob:
         catalogs: CatalogServer,
         pg_database_url: str,
     ) -> None:
-        catalog = Catalog(pages=4, per_page=5, delay=0.6)
+        # Pages a second apart: the engine commits at least every second, so once the first
+        # page shows as done, several seconds of work remain to be cut short.
+        catalog = Catalog(pages=5, per_page=4, delay=1.0)
         (key,) = serve(catalogs, "killed-", 1, catalog)
         source_id = add_source(pg_sessions, key, catalogs.url(key))
         # Redis hands an unacknowledged task out again after 2 x job_stale_after (here 4s):
@@ -194,7 +196,7 @@ class TestFairSharing:
         catalogs: CatalogServer,
         pg_database_url: str,
     ) -> None:
-        large = Catalog(pages=6, per_page=4, delay=0.7)
+        large = Catalog(pages=6, per_page=4, delay=1.0)
         small = Catalog(pages=1, per_page=3)
         (large_key,) = serve(catalogs, "large-", 1, large)
         small_keys = serve(catalogs, "small-", 3, small)
