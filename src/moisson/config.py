@@ -11,7 +11,7 @@ import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     """A request body to the API larger than this is refused with 413 before it is parsed."""
     public_url: str = "http://127.0.0.1:7000"
     """Base URL used to build absolute links (`next_page`, `uri`, `page`)."""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per line (for log shippers); `text`: readable lines."""
+    log_level: str = "INFO"
+    """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
 

@@ -12,7 +12,7 @@ import moisson
 from moisson.admin import create_admin_app
 from moisson.api import errors, openapi
 from moisson.api.limits import RequestLimits
-from moisson.api.routes import backends, dataservices, datasets, jobs, sources
+from moisson.api.routes import backends, dataservices, datasets, jobs, metrics, sources
 from moisson.config import Settings
 from moisson.services.runs import JobRunner
 from moisson.storage.session import make_engine, make_sessionmaker
@@ -58,6 +58,7 @@ def create_app(
     )
     for module in (backends, sources, jobs, datasets, dataservices):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)
 
     def generate_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -7,6 +7,7 @@ from rich.console import Console
 
 from moisson.cli import db, harvest, orgs, users
 from moisson.cli.state import CliState, state_of
+from moisson.logging import configure_logging
 from moisson.services.users import NewUser, ensure_first_admin
 from moisson.storage.session import unit_of_work
 
@@ -42,6 +43,7 @@ def serve(
     from moisson.api import create_app
 
     state = state_of(ctx)
+    configure_logging(state.settings)
     created = bootstrap_admin(state)
     if created is not None:
         typer.echo("")
@@ -56,7 +58,8 @@ def serve(
     api = create_app(state.settings, session_factory=state.sessions(), runner=background.runner)
     background.start()
     try:
-        uvicorn.run(api, host=host, port=port)
+        # log_config=None: uvicorn's lines go through our handler (and format) too.
+        uvicorn.run(api, host=host, port=port, log_config=None)
     finally:
         background.stop()
 
@@ -66,18 +69,30 @@ def worker(
     ctx: typer.Context,
     concurrency: int = typer.Option(2, help="Jobs this worker runs at once."),
     name: str = typer.Option("", help="Celery node name (default: moisson@<host>)."),
+    metrics_port: int = typer.Option(
+        0, help="Serve this worker's Prometheus metrics on this port (0: off)."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Interface of the metrics server."),
 ) -> None:
     """Run a Celery worker for harvest jobs (needs MOISSON_BROKER_URL).
 
     Example: MOISSON_BROKER_URL=redis://127.0.0.1:6379/0 moisson worker --concurrency 4
     """
-    from moisson.tasks.celery_app import harvest_queue, make_celery
-
     settings = state_of(ctx).settings
     if not settings.broker_url:
         err.print("moisson worker needs a broker: set MOISSON_BROKER_URL (redis:// or amqp://)")
         raise typer.Exit(2)
+    if metrics_port:
+        from moisson.tasks.worker_metrics import serve_worker_metrics
+
+        serve_worker_metrics(metrics_port, metrics_host)
+    configure_logging(settings)
+    from moisson.tasks.celery_app import harvest_queue, make_celery
+
+    # No mingle/gossip: they sync revoked task ids and events between workers, which Moisson
+    # never uses, and mingle costs a second at every start.
     argv = ["worker", f"--concurrency={concurrency}", f"--queues={harvest_queue(settings)}"]
+    argv += ["--without-mingle", "--without-gossip"]
     argv += ["--loglevel=INFO", f"--hostname={name}"] if name else ["--loglevel=INFO"]
     make_celery(settings).worker_main(argv)
 
@@ -99,5 +114,6 @@ def scheduler(
     if not state.settings.broker_url:
         err.print("moisson scheduler is for Celery deployments: `moisson serve` already runs one")
         raise typer.Exit(2)
+    configure_logging(state.settings)
     runner = make_runner(state.settings)
     Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)

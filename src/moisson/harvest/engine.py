@@ -98,6 +98,7 @@ from moisson.harvest.reconcile import (
 )
 from moisson.harvest.url_checks import check_draft_urls
 from moisson.http import BlockedAddress, build_client
+from moisson.logging import log_context
 from moisson.mapping.licenses import LicenseTable
 from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import (
@@ -396,12 +397,13 @@ class Pipeline:
         self._last_checkpoint = time.monotonic()
 
     def run(self) -> None:
-        try:
-            self._gather()
-            self._finish()
-        except Exception as exc:
-            self._fail(exc)
-        self._report_progress()
+        with log_context(source_id=self.source.id, job_id=self.job.id):
+            try:
+                self._gather()
+                self._finish()
+            except Exception as exc:
+                self._fail(exc)
+            self._report_progress()
 
     def _report_progress(self) -> None:
         if self.on_progress is None:
@@ -493,7 +495,7 @@ class Pipeline:
         job.items_total += 1
         job.items_started += 1
         source_error: SourceError | None = None
-        with self.logs.capture() as lines:
+        with log_context(remote_id=record.remote_id), self.logs.capture() as lines:
             try:
                 outcome = self._outcome(record, now)
             except SourceError as exc:

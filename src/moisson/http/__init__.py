@@ -6,6 +6,7 @@ Every request a backend makes goes through `build_client()`. The layers, outermo
                           backend allows redirects; each followed hop goes through the layers
                           below again, so it is SSRF-checked again)
     RetryTransport        per-host concurrency limit, retries with backoff (`retry.py`)
+    CountingTransport     counts every attempt by backend and status (`metrics.py`)
     GuardedTransport      scheme check, connect-time IP check, size cap (`ssrf.py`)
 
 Errors (`moisson.http.errors`) are httpx exceptions, so a backend needs no special handling:

@@ -7,6 +7,7 @@ import httpx
 from moisson import __version__
 from moisson.config import Settings
 from moisson.http.errors import RedirectNotAllowed
+from moisson.http.metrics import CountingTransport
 from moisson.http.retry import RetryTransport, host_limiter
 from moisson.http.ssrf import GuardedTransport, Resolver, system_resolver
 
@@ -29,12 +30,15 @@ def build_client(
     """
     http = settings.http
     transport = RetryTransport(
-        GuardedTransport(
-            allow=settings.outbound_allow_networks,
-            verify=verify,
-            max_response_bytes=http.max_response_bytes,
-            max_seconds=http.max_response_seconds,
-            resolver=resolver,
+        CountingTransport(
+            GuardedTransport(
+                allow=settings.outbound_allow_networks,
+                verify=verify,
+                max_response_bytes=http.max_response_bytes,
+                max_seconds=http.max_response_seconds,
+                resolver=resolver,
+            ),
+            backend_id,
         ),
         max_retries=http.max_retries,
         backoff_base=http.backoff_base,
