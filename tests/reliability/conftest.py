@@ -25,12 +25,12 @@ def tight(settings: Settings, **http: object) -> Settings:
     """Settings whose timeouts, retries and backoff make a fault cost well under a second."""
     base: dict[str, object] = {
         "connect_timeout": 0.3,
-        "read_timeout": 0.3,
+        "read_timeout": 1.0,
         "max_retries": 2,
         "backoff_base": 0.01,
         "max_retry_after": 2.0,
         "max_response_bytes": 1_000_000,
-        "max_response_seconds": 1.0,
+        "max_response_seconds": 2.0,
     }
     return settings.model_copy(
         update={

@@ -178,7 +178,7 @@ FAULTS: dict[str, tuple[Inject, Expect, dict[str, Expect]]] = {
     ),
     "drip": (
         _script(lambda c: _good(c, drip=0.05, chunk_size=1)),
-        Expect("failed", "took longer than 1s", 1),
+        Expect("failed", "took longer than 2s", 1),
         {},
     ),
     "reset-mid-body": (

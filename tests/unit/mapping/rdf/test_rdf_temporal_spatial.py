@@ -26,6 +26,11 @@ class TestTemporal:
         assert temporal_from_literal("2017-06-01") is None
         assert temporal_from_literal("nonsense") is None
 
+    def test_numbers_no_calendar_has_give_nothing(self) -> None:
+        assert temporal_from_literal("9" * 30) is None
+        assert temporal_from_literal("99999999999999999999-01") is None
+        assert temporal_from_literal("2017-13") is None
+
     @pytest.mark.parametrize(
         ("period", "expected"),
         [
