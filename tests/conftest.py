@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -25,6 +26,13 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_FIXTURES = SHARED / "fixtures"
 SPEC_DIR = SHARED / "spec"
 LOCAL_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+# CI runs the property tests on a fixed seed so that a landing is judged on the change it
+# brings; developers' runs explore new examples (and keep what fails in .hypothesis/).
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
