@@ -82,7 +82,7 @@ from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.batch import NewDataset, WriteBatch
 from moisson.harvest.context import RunContext, source_domain
-from moisson.harvest.gc_tuning import relax_gc_for_harvests
+from moisson.harvest.gc_tuning import freeze_long_lived_objects
 from moisson.harvest.item_logs import ItemLogs
 from moisson.harvest.lookups import BatchLookups, Unknown
 from moisson.harvest.reconcile import (
@@ -158,9 +158,9 @@ def run_job(
     engine would build (tests hand a `MockTransport` one; it is not closed here).
     `on_progress` sees the job's counters after every item (the CLI's progress bar): it runs
     in the engine's thread, must be quick, and an exception it raises is logged and ignored.
-    The process's cyclic garbage collector is slowed down for good (`gc_tuning`).
+    The first job of a process freezes its long-lived objects (`gc_tuning`).
     """
-    relax_gc_for_harvests()
+    freeze_long_lived_objects()
     session = session_factory(expire_on_commit=False)
     try:
         job = _take_pending(session, job_id)

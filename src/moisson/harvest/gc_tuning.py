@@ -1,24 +1,34 @@
-"""The cyclic garbage collector's pace during harvests.
+"""Keep the cyclic garbage collector off the objects that live as long as the process.
 
-A harvest allocates a great many short-lived container objects (RDF graph indexes, drafts,
-row dictionaries) while a page's graph, tens of thousands of objects, stays alive. With
-CPython's default generation-0 threshold (700 allocations) the collector runs so often, and
-its older-generation passes walk that live graph so many times, that it took ~30 % of a
-first harvest (measured with `bench/bench_pipeline.py`). Reference counting frees almost all
-of this memory anyway; the collector is only needed for cycles, which can wait longer.
+A harvest allocates a great many container objects (RDF graph indexes, drafts, row
+dictionaries), so the collector runs often, and each of its full passes walked every object
+of the process: the ~150,000 functions, classes, modules and SQLAlchemy/pydantic structures
+built at import time, which never die. Measured with `bench/bench_pipeline.py`, that was
+~30 % of a first harvest. `gc.freeze()` moves the objects alive at that moment to a permanent
+generation the collector ignores; the thresholds are left as they are, so garbage cycles
+(an httpx response and its stream hold each other, page bodies included) are collected as
+promptly as before and memory stays where it was.
+
+Done once per process, at its first harvest, after a full collection: what is alive then is
+import-time state plus whatever else the process holds at that moment; should some of the
+latter become cyclic garbage later, it is never reclaimed (a one-time, bounded cost).
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 
-#: Generation-0 threshold while harvesting (CPython's default is 700).
-HARVEST_GC_THRESHOLD = 20_000
+_lock = threading.Lock()
+_frozen = False
 
 
-def relax_gc_for_harvests() -> None:
-    """Raise the generation-0 threshold to `HARVEST_GC_THRESHOLD` for the whole process
-    (idempotent; a threshold already set higher, by the operator for instance, is kept)."""
-    first, second, third = gc.get_threshold()
-    if 0 < first < HARVEST_GC_THRESHOLD:
-        gc.set_threshold(HARVEST_GC_THRESHOLD, second, third)
+def freeze_long_lived_objects() -> None:
+    """Collect, then freeze every object the collector tracks (the first call only)."""
+    global _frozen
+    with _lock:
+        if _frozen:
+            return
+        gc.collect()
+        gc.freeze()
+        _frozen = True
