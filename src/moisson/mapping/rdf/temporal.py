@@ -54,7 +54,7 @@ def temporal_from_literal(text: str) -> TemporalCoverage | None:
             year, month = (int(part) for part in text.split("-"))
             last_day = calendar.monthrange(year, month)[1]
             return TemporalCoverage(start=date(year, month, 1), end=date(year, month, last_day))
-    except ValueError:
+    except (ValueError, OverflowError):  # a year beyond what a C int holds: "2200000000"
         return None
     return None
 
