@@ -4,11 +4,18 @@ Transactions. `run_job` is the edge of a background run: it commits every
 `COMMIT_EVERY_ITEMS` items or `COMMIT_EVERY_SECONDS` seconds, whichever comes first (so
 progress shows live, a crash loses at most that much work, which the next run redoes, and
 the run does not pay one commit per item), and opens every transaction with the job's
-heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). Each item that
-writes runs in its own SAVEPOINT: a failing record rolls back alone. An unchanged record
-decided from the batch lookups writes nothing but its item row, so it needs none. A preview
-runs the very same `Pipeline` with a checkpoint that only flushes, inside a transaction its
-caller rolls back.
+heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). A record
+reconciled through the ORM (a changed record, a dataservice, anything not surely new) runs in
+its own SAVEPOINT: a failing record rolls back alone. An unchanged record decided from the
+batch lookups writes nothing but its item row, so it needs none. A surely new dataset (no
+stored record, no object with its remote id) is not written at once: its rows join the write
+batch (`moisson.harvest.batch`), with the item, error and log rows of every item. The batch
+is written in one SAVEPOINT before anything that must see it (the next lookups, an ORM item,
+the end) and before every commit; if that write fails, it is rolled back and its new
+datasets are redone one by one through the ORM path, each in its own savepoint, so that
+failing record alone fails, exactly as it would have (`_write_batch`). A preview runs the
+very same `Pipeline` with a checkpoint that only flushes, inside a transaction its caller
+rolls back.
 
 Batches. Records are taken from `gather` in batches (up to `LOOKUP_BATCH` records of one
 page) whose database reads are made together (`moisson.harvest.lookups`), then processed one
