@@ -4,11 +4,18 @@ Transactions. `run_job` is the edge of a background run: it commits every
 `COMMIT_EVERY_ITEMS` items or `COMMIT_EVERY_SECONDS` seconds, whichever comes first (so
 progress shows live, a crash loses at most that much work, which the next run redoes, and
 the run does not pay one commit per item), and opens every transaction with the job's
-heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). Each item that
-writes runs in its own SAVEPOINT: a failing record rolls back alone. An unchanged record
-decided from the batch lookups writes nothing but its item row, so it needs none. A preview
-runs the very same `Pipeline` with a checkpoint that only flushes, inside a transaction its
-caller rolls back.
+heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). A record
+reconciled through the ORM (a changed record, a dataservice, anything not surely new) runs in
+its own SAVEPOINT: a failing record rolls back alone. An unchanged record decided from the
+batch lookups writes nothing but its item row, so it needs none. A surely new dataset (no
+stored record, no object with its remote id) is not written at once: its rows join the write
+batch (`moisson.harvest.batch`), with the item, error and log rows of every item. The batch
+is written in one SAVEPOINT before anything that must see it (the next lookups, an ORM item,
+the end) and before every commit; if that write fails, it is rolled back and its new
+datasets are redone one by one through the ORM path, each in its own savepoint, so that
+failing record alone fails, exactly as it would have (`_write_batch`). A preview runs the
+very same `Pipeline` with a checkpoint that only flushes, inside a transaction its caller
+rolls back.
 
 Batches. Records are taken from `gather` in batches (up to `LOOKUP_BATCH` records of one
 page) whose database reads are made together (`moisson.harvest.lookups`), then processed one
@@ -80,7 +87,9 @@ from moisson.domain.pages import CachedPage, PageCache
 from moisson.domain.records import RemoteRecord
 from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
+from moisson.harvest.batch import NewDataset, WriteBatch
 from moisson.harvest.context import RunContext, source_domain
+from moisson.harvest.gc_tuning import freeze_long_lived_objects
 from moisson.harvest.item_logs import ItemLogs
 from moisson.harvest.lookups import BatchLookups, Unknown
 from moisson.harvest.reconcile import (
@@ -157,7 +166,9 @@ def run_job(
     engine would build (tests hand a `MockTransport` one; it is not closed here).
     `on_progress` sees the job's counters after every item (the CLI's progress bar): it runs
     in the engine's thread, must be quick, and an exception it raises is logged and ignored.
+    The first job of a process freezes its long-lived objects (`gc_tuning`).
     """
+    freeze_long_lived_objects()
     session = session_factory(expire_on_commit=False)
     try:
         job = _take_pending(session, job_id)
@@ -339,6 +350,22 @@ class _Outcome:
     object_id: str | None = None
     unchanged: bool = False
     remote_url: str | None = None
+    creation: NewDataset | None = None
+    """A dataset this item creates in the write batch (not written yet)."""
+
+
+@dataclass
+class _Pending:
+    """An item whose rows wait in the write batch: what a redo one by one needs."""
+
+    record: RemoteRecord
+    remote_id: str
+    creation: NewDataset
+    row: dict[str, Any]
+    outcome: _Outcome
+    logs: int
+    """Log lines the item already has."""
+    now: datetime
 
 
 @dataclass
@@ -392,6 +419,8 @@ class Pipeline:
         self.progress = _Progress()
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
         self.lookups = BatchLookups(session, record_source_id)
+        self.batch = WriteBatch()
+        self._pending: list[_Pending] = []
         self._fresh_transaction = True
         self._uncommitted = 0
         self._last_checkpoint = time.monotonic()
@@ -418,6 +447,7 @@ class Pipeline:
     def _gather(self) -> None:
         started = time.monotonic()
         for batch in self._batches(iter(self.backend.gather(self.ctx))):
+            self._write_batch()  # the lookups must see what the previous batch wrote
             self.lookups.load(r.remote_id for r in batch if r.remote_id and not r.failure)
             for record in batch:
                 if self._must_stop(started):
@@ -480,18 +510,15 @@ class Pipeline:
         if self._fresh_transaction:
             harvest_runs.touch_job(session, job.id, now)
             self._fresh_transaction = False
-        item = HarvestItem(
-            id=new_id(),
-            job_id=job.id,
-            seq=job.items_total,
-            remote_id=record.remote_id,
-            remote_url=record.url,
-            kind=str(record.kind),
-            status=ItemStatus.STARTED,
-            started=now,
-            page=record.page,
-            kwargs=dict(record.kwargs),
-        )
+        item: dict[str, Any] = {
+            "id": new_id(),
+            "job_id": job.id,
+            "seq": job.items_total,
+            "remote_id": record.remote_id,
+            "page": record.page,
+            "started": now,
+            "kwargs": dict(record.kwargs),
+        }
         job.items_total += 1
         job.items_started += 1
         source_error: SourceError | None = None
@@ -501,10 +528,9 @@ class Pipeline:
             except SourceError as exc:
                 source_error = exc
                 outcome = _Outcome(ItemStatus.FAILED, exc.message, exc.details)
-        # Added only now: one INSERT with the final state rather than INSERT then UPDATE (the
-        # item is never committed while `started`; no commit happens inside an item).
-        session.add(item)
-        self._close_item(item, record, outcome, lines)
+        # Written only with the batch: one INSERT with the final state rather than INSERT
+        # then UPDATE (the item is never committed while `started`).
+        self._close_item(item, record, outcome, lines, now)
         self._report_progress()
         if source_error is not None:
             self._checkpoint()
@@ -517,7 +543,7 @@ class Pipeline:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.checkpoint()
+        self._commit()
         self._fresh_transaction = True
         self._uncommitted = 0
         self._last_checkpoint = time.monotonic()
@@ -528,12 +554,16 @@ class Pipeline:
             return _Outcome(ItemStatus.FAILED, record.failure, record.failure_details)
         if not record.remote_id:
             return _Outcome(ItemStatus.SKIPPED, "missing identifier", level="WARNING")
-        unchanged = self._unchanged_from_lookups(record, record.remote_id)
+        remote_id = record.remote_id
+        unchanged = self._unchanged_from_lookups(record, remote_id)
         if unchanged is not None:
             return unchanged
+        return self._guarded(remote_id, lambda: self._map_and_reconcile(record, remote_id, now))
+
+    def _guarded(self, remote_id: str, work: Callable[[], _Outcome]) -> _Outcome:
+        """The outcome of `work` on a record, or of the exception that escaped it."""
         try:
-            with self.session.begin_nested():
-                return self._reconcile(record, record.remote_id, now)
+            return work()
         except SkipItem as exc:
             return _Outcome(ItemStatus.SKIPPED, exc.message, exc.details, level="WARNING")
         except ItemError as exc:
@@ -545,10 +575,70 @@ class Pipeline:
         except Exception as exc:
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 raise  # the session is unusable: this ends the job, not just the item
-            self.item_log.exception("Error while processing %s: %s", record.remote_id, exc)
+            self.item_log.exception("Error while processing %s: %s", remote_id, exc)
             return _Outcome(ItemStatus.FAILED, describe(exc), traceback.format_exc())
         finally:  # what the batch lookups said about this record may be stale now
-            self.lookups.forget(record.remote_id)
+            self.lookups.forget(remote_id)
+
+    def _map_and_reconcile(self, record: RemoteRecord, remote_id: str, now: datetime) -> _Outcome:
+        """A record surely new (no stored record, no object with its remote id: the lookups
+        say so) that maps to a dataset goes to the write batch with no savepoint and no
+        query. Anything else is reconciled the ordinary way, in its own savepoint, after
+        the batch is written (it may read what the batch holds)."""
+        draft: DatasetDraft | DataserviceDraft | None = None
+        if (
+            not record.unchanged
+            and self.lookups.stored(remote_id) is None
+            and remote_id not in self.progress.claimed
+        ):
+            draft = self._map(record)
+            if isinstance(draft, DatasetDraft) and not self.lookups.may_exist(
+                ItemKind.DATASET, remote_id
+            ):
+                return self._create_in_batch(record, remote_id, draft, now)
+        self._write_batch()
+        with self.session.begin_nested():
+            return self._reconcile(record, remote_id, now, draft)
+
+    def _map(self, record: RemoteRecord) -> DatasetDraft | DataserviceDraft:
+        draft = self.backend.map(record, self.ctx)
+        if not isinstance(draft, DatasetDraft | DataserviceDraft):
+            raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        check_draft_urls(draft, self.source.allow_networks)
+        return draft
+
+    def _create_in_batch(
+        self, record: RemoteRecord, remote_id: str, draft: DatasetDraft, now: datetime
+    ) -> _Outcome:
+        self._claim(remote_id)
+        creation = self.batch.new_dataset(
+            draft,
+            source=self.source,
+            remote_id=remote_id,
+            record=self._record_row(record, remote_id, ItemKind.DATASET, now),
+            now=now,
+        )
+        self.lookups.in_use(ItemKind.DATASET, remote_id)
+        return _Outcome(
+            ItemStatus.DONE,
+            kind=ItemKind.DATASET,
+            object_id=creation.id,
+            remote_url=draft.harvest.remote_url or record.url,
+            creation=creation,
+        )
+
+    def _record_row(
+        self, record: RemoteRecord, remote_id: str, kind: ItemKind, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "source_id": self.record_source_id,
+            "remote_id": remote_id,
+            "kind": str(kind),
+            "content_hash": self._fingerprint(record),
+            "payload": payload_text(record.payload),
+            "job_id": self.job_id,
+            "updated_at": now,
+        }
 
     def _unchanged_from_lookups(self, record: RemoteRecord, remote_id: str) -> _Outcome | None:
         """The outcome of an unchanged record whose object is live and this source's, decided
@@ -579,7 +669,15 @@ class Pipeline:
             remote_url=state.harvest_remote_url or record.url,
         )
 
-    def _reconcile(self, record: RemoteRecord, remote_id: str, now: datetime) -> _Outcome:
+    def _reconcile(
+        self,
+        record: RemoteRecord,
+        remote_id: str,
+        now: datetime,
+        draft: DatasetDraft | DataserviceDraft | None = None,
+    ) -> _Outcome:
+        """Match, check, apply and stamp through the ORM; `draft` is the record's mapping
+        when it is already done."""
         session, source = self.session, self.source
         fingerprint = self._fingerprint(record)
         known = self.lookups.stored(remote_id)
@@ -607,10 +705,8 @@ class Pipeline:
                     "object is gone: a full re-harvest of this source is needed (clear its "
                     "page cache)"
                 )
-        draft = self.backend.map(record, self.ctx)
-        if not isinstance(draft, DatasetDraft | DataserviceDraft):
-            raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
-        check_draft_urls(draft, source.allow_networks)
+        if draft is None:
+            draft = self._map(record)
         kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
         model = model_for(kind)
         obj = (
@@ -688,57 +784,156 @@ class Pipeline:
 
     def _close_item(
         self,
-        item: HarvestItem,
+        item: dict[str, Any],
         record: RemoteRecord,
         outcome: _Outcome,
         lines: list[tuple[str, str]],
+        now: datetime,
     ) -> None:
-        job = self.job
-        item.status = outcome.status
-        item.ended = utcnow()
-        item.unchanged = outcome.unchanged
-        if outcome.remote_url:
-            item.remote_url = outcome.remote_url
-        if outcome.kind == ItemKind.DATASET:
-            item.dataset_id = outcome.object_id
-            job.items_datasets += 1
-        elif outcome.kind == ItemKind.DATASERVICE:
-            item.dataservice_id = outcome.object_id
-            job.items_dataservices += 1
-        if outcome.kind is not None:
-            item.kind = str(outcome.kind)
-        job.items_started -= 1
-        _bump(job, outcome.status)
-        if outcome.unchanged:
-            job.items_unchanged += 1
-        if outcome.message or lines:
-            # Errors and logs point at the item: it must be inserted first (the unit of work
-            # does not order rows of unrelated mappers by foreign key).
-            self.session.flush()
-        if outcome.message:
-            harvest_runs.add_error(
-                self.session,
-                job.id,
-                outcome.message,
-                item_id=item.id,
-                level=outcome.level,
-                details=outcome.details,
+        """Count the item, and hand its rows (item, error, logs) to the write batch."""
+        self.job.items_started -= 1
+        self._count(outcome, +1)
+        self._set_outcome(item, record, outcome)
+        errors = [self._error_row(item, outcome)] if outcome.message else []
+        logs = self._log_rows(item, lines, first_seq=0)
+        self.batch.add_item(item, errors, logs)
+        if outcome.creation is not None and record.remote_id:
+            self._pending.append(
+                _Pending(record, record.remote_id, outcome.creation, item, outcome, len(lines), now)
             )
-        if lines:
-            harvest_runs.add_logs(self.session, item.id, lines)
-        progress = self.progress
         if record.remote_id:
-            progress.seen.add(record.remote_id)
+            self.progress.seen.add(record.remote_id)
+        self._note_page(record, outcome)
+
+    def _count(self, outcome: _Outcome, step: int) -> None:
+        job = self.job
+        if outcome.kind == ItemKind.DATASET:
+            job.items_datasets += step
+        elif outcome.kind == ItemKind.DATASERVICE:
+            job.items_dataservices += step
+        _bump(job, outcome.status, step)
+        if outcome.unchanged:
+            job.items_unchanged += step
+
+    @staticmethod
+    def _set_outcome(item: dict[str, Any], record: RemoteRecord, outcome: _Outcome) -> None:
+        item.update(
+            status=outcome.status,
+            ended=utcnow(),
+            unchanged=outcome.unchanged,
+            remote_url=outcome.remote_url or record.url,
+            kind=str(outcome.kind) if outcome.kind is not None else str(record.kind),
+            dataset_id=outcome.object_id if outcome.kind == ItemKind.DATASET else None,
+            dataservice_id=outcome.object_id if outcome.kind == ItemKind.DATASERVICE else None,
+        )
+
+    def _error_row(self, item: dict[str, Any], outcome: _Outcome) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "job_id": self.job_id,
+            "item_id": item["id"],
+            "level": outcome.level,
+            "message": outcome.message,
+            "details": outcome.details,
+            "created_at": utcnow(),
+        }
+
+    @staticmethod
+    def _log_rows(
+        item: dict[str, Any], lines: list[tuple[str, str]], *, first_seq: int
+    ) -> list[dict[str, Any]]:
+        return [
+            {"id": new_id(), "item_id": item["id"], "seq": seq, "level": level, "message": message}
+            for seq, (level, message) in enumerate(lines, start=first_seq)
+        ]
+
+    def _note_page(self, record: RemoteRecord, outcome: _Outcome) -> None:
+        progress = self.progress
         if record.page is not None:
             if outcome.status == ItemStatus.DONE and record.remote_id:
                 progress.done_by_page.setdefault(record.page, set()).add(record.remote_id)
             else:
                 progress.spoiled_pages.add(record.page)
 
+    # ---------------------------------------------------------------- the write batch
+
+    def _write_batch(self) -> None:
+        """Write the rows the batch holds, in one savepoint; when that fails, redo its new
+        datasets one by one (`moisson.harvest.batch`). Called before anything that reads
+        what the batch may hold (the next lookups, an item reconciled through the ORM, the
+        end of the job) and before every commit."""
+        batch = self.batch
+        if not batch:
+            return
+        try:
+            with self.session.begin_nested():
+                batch.write(self.session)
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise
+            logger.info(
+                "Job %s: a batch write failed (%s); writing its items one by one",
+                self.job_id,
+                describe(exc),
+            )
+            batch.take_datasets()
+            for pending in self._pending:
+                self._redo(pending)
+            batch.write_items(self.session)
+        batch.written()
+        self._pending = []
+
+    def _redo(self, pending: _Pending) -> None:
+        """Create the dataset of an item of a failed batch write through the ORM path, in
+        its own savepoint; when that fails, the item fails as it would have in the first
+        place (its counters, row, error and log lines corrected)."""
+        record, item, old = pending.record, pending.row, pending.outcome
+        creation, remote_id = pending.creation, pending.remote_id
+
+        def create() -> _Outcome:
+            with self.session.begin_nested():
+                obj = new_object(self.session, Dataset, creation.title, self.source)
+                obj.id = creation.id
+                apply_dataset(self.session, obj, creation.draft, pending.now)  # type: ignore[arg-type]
+                stamp(obj, self.source, remote_id, pending.now)
+                self.session.flush()
+                row = creation.record
+                records.save(
+                    self.session,
+                    source_id=row["source_id"],
+                    remote_id=remote_id,
+                    kind=row["kind"],
+                    content_hash=row["content_hash"],
+                    payload=row["payload"],
+                    dataset_id=creation.id,
+                    dataservice_id=None,
+                    job_id=row["job_id"],
+                    now=pending.now,
+                    known_absent=True,
+                )
+                self.session.flush()
+            return old
+
+        with self.logs.capture() as lines:
+            outcome = self._guarded(remote_id, create)
+        if outcome is not old:
+            self._count(old, -1)
+            self._count(outcome, +1)
+            self._set_outcome(item, record, outcome)
+            self.progress.done_by_page.get(record.page or "", set()).discard(remote_id)
+            self._note_page(record, outcome)
+            errors = [self._error_row(item, outcome)] if outcome.message else []
+            self.batch.add_notes(errors, self._log_rows(item, lines, first_seq=pending.logs))
+
     # ---------------------------------------------------------------- the end
+
+    def _commit(self) -> None:
+        self._write_batch()
+        self.checkpoint()
 
     def _finish(self) -> None:
         session, job, source = self.session, self.job, self.source
+        self._write_batch()
         now = utcnow()
         harvest_runs.touch_job(session, job.id, now)
         records.mark_seen(session, self.record_source_id, self.progress.unchanged, job.id, now)
@@ -766,7 +961,7 @@ class Pipeline:
         self._keep_pages()
         job.status = JobStatus.DONE_ERRORS if job.items_failed else JobStatus.DONE
         job.ended = utcnow()
-        self.checkpoint()
+        self._commit()
 
     def _archived_item(self, archival: Archival) -> None:
         job, obj = self.job, archival.obj
@@ -800,8 +995,17 @@ class Pipeline:
     def _fail(self, exc: Exception) -> None:
         session = self.session
         job_id = self.job_id
-        if isinstance(exc, SQLAlchemyError):
+        rolled_back = isinstance(exc, SQLAlchemyError)
+        if not rolled_back:
+            try:  # the items processed before the failure stay
+                self._write_batch()
+            except SQLAlchemyError:
+                logger.exception("Job %s: its uncommitted items could not be written", job_id)
+                rolled_back = True
+        if rolled_back:
             session.rollback()
+            self.batch.discard()
+            self._pending = []
             job = session.get(HarvestJob, job_id)
             if job is None:  # the job row itself was rolled back (a preview): nothing to record on
                 raise exc
@@ -816,7 +1020,7 @@ class Pipeline:
         harvest_runs.add_error(session, job_id, message, level=level, details=details, now=now)
         self.job.status = JobStatus.FAILED
         self.job.ended = now
-        self.checkpoint()
+        self._commit()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -872,6 +1076,6 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
 
-def _bump(job: HarvestJob, status: ItemStatus) -> None:
+def _bump(job: HarvestJob, status: ItemStatus, step: int = 1) -> None:
     name = f"items_{status.value}"
-    setattr(job, name, getattr(job, name) + 1)
+    setattr(job, name, getattr(job, name) + step)

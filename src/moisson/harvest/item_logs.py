@@ -57,10 +57,12 @@ class ItemLogs:
 
     @contextmanager
     def capture(self) -> Iterator[list[tuple[str, str]]]:
-        """Collect `(level name, message)` of every line logged inside the block."""
+        """Collect `(level name, message)` of every line logged inside the block. Captures
+        nest: an inner block takes the lines logged inside it, then the outer one resumes."""
         lines: list[tuple[str, str]] = []
+        outer = self._capture.lines
         self._capture.lines = lines
         try:
             yield lines
         finally:
-            self._capture.lines = None
+            self._capture.lines = outer

@@ -61,11 +61,17 @@ class BatchLookups:
                     self.session, model, object_ids
                 ).items():
                     self._objects[(kind, object_id)] = state
+        # Only a record without a stored state can be new; one with a stored state is
+        # unchanged or re-mapped onto an object that is looked up anyway (an unchanged
+        # re-run asks nothing here).
+        unrecorded = [remote_id for remote_id in ids if remote_id not in found]
         self._in_use = {
-            ItemKind.DATASET: harvested.remote_ids_in_use(self.session, Dataset, ids),
-            ItemKind.DATASERVICE: harvested.remote_ids_in_use(self.session, Dataservice, ids),
+            ItemKind.DATASET: harvested.remote_ids_in_use(self.session, Dataset, unrecorded),
+            ItemKind.DATASERVICE: harvested.remote_ids_in_use(
+                self.session, Dataservice, unrecorded
+            ),
         }
-        self._asked = set(ids)
+        self._asked = set(unrecorded)
 
     def stored(self, remote_id: str) -> RecordState | Unknown | None:
         """The record's stored state, `None` if it has none, `UNKNOWN` if not loaded."""
@@ -80,7 +86,8 @@ class BatchLookups:
         return None
 
     def may_exist(self, kind: ItemKind, remote_id: str) -> bool:
-        """False only when no object of this kind carries `remote_id` (a loaded answer)."""
+        """False only when no object of this kind carries `remote_id` (a loaded answer,
+        for a record that had no stored state)."""
         return remote_id not in self._asked or remote_id in self._in_use.get(kind, set())
 
     def forget(self, remote_id: str) -> None:

@@ -37,6 +37,7 @@ from moisson.http.ssrf import IPNetwork, is_public_url
 from moisson.mapping.text import slugify
 from moisson.storage.models import Dataservice, Dataset, Resource
 from moisson.storage.repositories import harvested
+from moisson.storage.repositories.bulk import ContactKey
 
 HarvestedObject = Dataset | Dataservice
 LAYER_FORMATS = frozenset({"wms", "wfs", "wmts"})
@@ -100,12 +101,7 @@ def check_owner(session: Session, obj: HarvestedObject, source: SourceRef) -> No
 def new_object(
     session: Session, model: type[HarvestedObject], title: str, source: SourceRef
 ) -> HarvestedObject:
-    obj = model(
-        slug=unique_slug(session, model, title),
-        title=title,
-        organization_id=source.organization_id,
-        owner_id=None if source.organization_id else source.owner_id,
-    )
+    obj = model(slug=unique_slug(session, model, title), title=title, **producer_values(source))
     if isinstance(obj, Dataset):
         obj.resources = []  # loaded (empty), so an autoflush cannot make it lazy="raise"
     session.add(obj)
@@ -113,8 +109,17 @@ def new_object(
 
 
 def unique_slug(session: Session, model: type[HarvestedObject], title: str) -> str:
-    base = (slugify(title) or model.__tablename__.rstrip("s"))[:_SLUG_MAX].strip("-")
-    taken = harvested.slug_in_use(session, model, base)
+    base = base_slug(model, title)
+    return first_free_slug(base, harvested.slug_in_use(session, model, base))
+
+
+def base_slug(model: type[HarvestedObject], title: str) -> str:
+    """The slug a title asks for, before any `-N` suffix."""
+    return (slugify(title) or model.__tablename__.rstrip("s"))[:_SLUG_MAX].strip("-")
+
+
+def first_free_slug(base: str, taken: set[str]) -> str:
+    """`base` if free, else `base-N` with the smallest free N."""
     if base not in taken:
         return base
     n = 1
@@ -125,18 +130,29 @@ def unique_slug(session: Session, model: type[HarvestedObject], title: str) -> s
 
 def stamp(obj: HarvestedObject, source: SourceRef, remote_id: str, now: datetime) -> None:
     """The pipeline-owned harvest metadata (spec 2.7); also un-archives the object."""
-    _assign(
-        obj,
-        harvest_backend=source.backend_label,
-        harvest_domain=source.domain,
-        harvest_source_id=source.id,
-        harvest_source_url=source.url,
-        harvest_remote_id=remote_id,
-        harvest_last_update=now,
-        harvest_archived_at=None,
-        harvest_archived_reason=None,
-        archived_at=None,
-    )
+    _assign(obj, **stamp_values(source, remote_id, now))
+
+
+def stamp_values(source: SourceRef, remote_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "harvest_backend": source.backend_label,
+        "harvest_domain": source.domain,
+        "harvest_source_id": source.id,
+        "harvest_source_url": source.url,
+        "harvest_remote_id": remote_id,
+        "harvest_last_update": now,
+        "harvest_archived_at": None,
+        "harvest_archived_reason": None,
+        "archived_at": None,
+    }
+
+
+def producer_values(source: SourceRef) -> dict[str, Any]:
+    """The producer a new object gets: the source's organization, else its owner."""
+    return {
+        "organization_id": source.organization_id,
+        "owner_id": None if source.organization_id else source.owner_id,
+    }
 
 
 def is_archived(obj: HarvestedObject) -> bool:
@@ -147,6 +163,17 @@ def is_archived(obj: HarvestedObject) -> bool:
 
 
 def apply_dataset(session: Session, ds: Dataset, draft: DatasetDraft, now: datetime) -> None:
+    values = dataset_values(draft, now, ds.extras)
+    if draft.contact_points is not None:
+        values["contact_point_ids"] = _contact_point_ids(session, draft.contact_points, ds)
+    _assign(ds, **values)
+    _apply_resources(ds, draft.resources, now)
+
+
+def dataset_values(
+    draft: DatasetDraft, now: datetime, old_extras: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The columns a dataset takes from its draft (contact points and resources aside)."""
     values: dict[str, Any] = {
         "title": draft.title,
         "description": draft.description,
@@ -157,7 +184,7 @@ def apply_dataset(session: Session, ds: Dataset, draft: DatasetDraft, now: datet
         "temporal_end": draft.temporal_coverage.end if draft.temporal_coverage else None,
         "spatial": draft.spatial.model_dump(mode="json") if draft.spatial else None,
         "schema": _schema(draft.schema_),
-        "extras": {**(ds.extras or {}), **_json(draft.extras)},
+        "extras": {**(old_extras or {}), **_json(draft.extras)},
         "private": draft.private,
         "access_type": draft.access_type,
         "access_type_reason_category": draft.access_type_reason_category,
@@ -165,10 +192,8 @@ def apply_dataset(session: Session, ds: Dataset, draft: DatasetDraft, now: datet
     }
     if draft.frequency is not None:
         values["frequency"] = str(draft.frequency)
-    if draft.contact_points is not None:
-        values["contact_point_ids"] = _contact_point_ids(session, draft.contact_points, ds)
-    _assign(ds, **values, **_harvest_meta(draft.harvest, ds))
-    _apply_resources(ds, draft.resources, now)
+    values.update(_harvest_meta(draft.harvest))
+    return values
 
 
 def apply_dataservice(
@@ -199,10 +224,10 @@ def apply_dataservice(
     )
     current = list(service.dataset_ids or [])
     values["dataset_ids"] = current + [i for i in linked if i not in current]
-    _assign(service, **values, **_harvest_meta(draft.harvest, service))
+    _assign(service, **values, **_harvest_meta(draft.harvest))
 
 
-def _harvest_meta(meta: HarvestMeta, obj: HarvestedObject) -> dict[str, Any]:
+def _harvest_meta(meta: HarvestMeta) -> dict[str, Any]:
     extra = {
         key: value
         for key, value in {
@@ -242,6 +267,15 @@ def _contact_point_ids(
     return ids
 
 
+def contact_keys(
+    drafts: Iterable[ContactPointDraft], organization_id: str | None, owner_id: str | None
+) -> list[ContactKey]:
+    """What identifies each draft's contact point, in order (`harvested.contact_point`)."""
+    return [
+        (d.name, d.email, d.contact_form, str(d.role), organization_id, owner_id) for d in drafts
+    ]
+
+
 def _resource_key(url: str, title: str, fmt: str | None) -> tuple[str, ...]:
     return (url, title) if (fmt or "").lower() in LAYER_FORMATS else (url,)
 
@@ -256,9 +290,9 @@ def _apply_resources(ds: Dataset, drafts: Iterable[ResourceDraft], now: datetime
     for draft in drafts:
         matches = existing.get(_resource_key(draft.url, draft.title, draft.format))
         resource = (
-            matches.pop(0) if matches else Resource(created_at=_aware(draft.created_at) or now)
+            matches.pop(0) if matches else Resource(created_at=resource_created_at(draft, now))
         )
-        _apply_resource(resource, draft, now)
+        _assign(resource, **resource_values(draft, now, resource.last_modified))
         ordered.append(resource)
     kept = [r for r in ds.resources if all(r is not o for o in ordered)]
     for position, resource in enumerate([*ordered, *kept]):
@@ -267,25 +301,30 @@ def _apply_resources(ds: Dataset, drafts: Iterable[ResourceDraft], now: datetime
         ds.resources = [*ordered, *kept]
 
 
-def _apply_resource(resource: Resource, draft: ResourceDraft, now: datetime) -> None:
-    harvest = draft.harvest.model_dump(mode="json", exclude_none=True)
-    _assign(
-        resource,
-        url=draft.url,
-        title=draft.title,
-        description=draft.description,
-        format=draft.format,
-        mime=draft.mime,
-        filesize=draft.filesize,
-        checksum_type=str(draft.checksum.type) if draft.checksum else None,
-        checksum_value=draft.checksum.value if draft.checksum else None,
-        type=str(draft.type),
-        filetype=draft.filetype,
-        schema=_schema(draft.schema_),
-        extras=_json(draft.extras),
-        harvest=harvest,
-        last_modified=_aware(draft.last_modified) or resource.last_modified or now,
-    )
+def resource_created_at(draft: ResourceDraft, now: datetime) -> datetime:
+    return _aware(draft.created_at) or now
+
+
+def resource_values(
+    draft: ResourceDraft, now: datetime, old_last_modified: datetime | None
+) -> dict[str, Any]:
+    """The columns a resource takes from its draft (its position aside)."""
+    return {
+        "url": draft.url,
+        "title": draft.title,
+        "description": draft.description,
+        "format": draft.format,
+        "mime": draft.mime,
+        "filesize": draft.filesize,
+        "checksum_type": str(draft.checksum.type) if draft.checksum else None,
+        "checksum_value": draft.checksum.value if draft.checksum else None,
+        "type": str(draft.type),
+        "filetype": draft.filetype,
+        "schema": _schema(draft.schema_),
+        "extras": _json(draft.extras),
+        "harvest": draft.harvest.model_dump(mode="json", exclude_none=True),
+        "last_modified": _aware(draft.last_modified) or old_last_modified or now,
+    }
 
 
 def _schema(schema: Any) -> dict[str, Any] | None:

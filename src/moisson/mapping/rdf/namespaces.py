@@ -25,7 +25,10 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self[name]
+        term = self[name]
+        # Kept as an instance attribute: the next `DCAT.title` is found without this call.
+        self.__dict__[name] = term
+        return term
 
     def __contains__(self, iri: str) -> bool:
         return iri.startswith(self.base)

@@ -78,6 +78,11 @@ def slug_in_use(session: Session, model: HarvestedModel, base: str) -> set[str]:
     common case, a new title, costs one indexed lookup instead of a table scan."""
     if session.scalar(select(model.slug).where(model.slug == base).limit(1)) is None:
         return set()
+    return slug_family(session, model, base)
+
+
+def slug_family(session: Session, model: HarvestedModel, base: str) -> set[str]:
+    """Slugs of `model` equal to `base` or shaped `base-N` (a `LIKE`: not indexed)."""
     escaped = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     stmt = select(model.slug).where(
         or_(model.slug == base, model.slug.like(f"{escaped}-%", escape="\\"))

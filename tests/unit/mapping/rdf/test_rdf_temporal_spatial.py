@@ -25,6 +25,7 @@ class TestTemporal:
         assert (span.start, span.end) == (date(2004, 11, 3), date(2005, 3, 30))
         assert temporal_from_literal("2017-06-01") is None
         assert temporal_from_literal("nonsense") is None
+        assert temporal_from_literal("2200000000") is None  # beyond a C int: no crash
 
     def test_numbers_no_calendar_has_give_nothing(self) -> None:
         assert temporal_from_literal("9" * 30) is None

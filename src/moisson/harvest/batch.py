@@ -1,0 +1,256 @@
+"""The rows of a batch of items, written together: new datasets, item rows, errors, logs.
+
+Why: written one at a time through the ORM (a savepoint, a flush, a slug query and a
+contact-point query each), a new dataset cost more than fetching, parsing and mapping it. The
+pipeline (`moisson.harvest.engine`) hands the rows of every finished item to a `WriteBatch`,
+which writes them with one executemany per table, after resolving the slugs and contact
+points of all its new datasets with one query each.
+
+Isolation: the pipeline writes a batch inside one SAVEPOINT. If any statement fails, that
+savepoint is rolled back and the pipeline redoes the batch's new datasets one by one through
+the ordinary ORM path, each in its own savepoint (`Pipeline._write_batch`): the failing record
+fails alone, with the error it would have had; the others are written as they would have been.
+
+Results equal those of the ORM path, item by item and in order: a slug is the first free one
+given the database *and* the slugs given earlier in the batch; a contact point is reused when
+an equal one exists (in the database, or created earlier in the batch or the job), else created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from moisson.domain.drafts import DatasetDraft
+from moisson.harvest.reconcile import (
+    SourceRef,
+    base_slug,
+    contact_keys,
+    dataset_values,
+    first_free_slug,
+    producer_values,
+    resource_created_at,
+    resource_values,
+    stamp_values,
+)
+from moisson.storage.base import new_id
+from moisson.storage.models import (
+    ContactPoint,
+    Dataset,
+    HarvestErrorRow,
+    HarvestItem,
+    HarvestLogRow,
+    HarvestRecord,
+    Resource,
+)
+from moisson.storage.repositories import bulk, harvested
+from moisson.storage.repositories.bulk import ContactKey
+
+
+@dataclass(slots=True)
+class NewDataset:
+    """A dataset to create, as rows; its slug and contact points are resolved at write time."""
+
+    id: str
+    title: str
+    draft: DatasetDraft
+    """Kept for a redo through the ORM path."""
+    row: dict[str, Any]
+    contacts: list[ContactKey] | None
+    resources: list[dict[str, Any]]
+    record: dict[str, Any]
+
+
+@dataclass
+class WriteBatch:
+    """Rows waiting to be written, and the job's contact points already resolved."""
+
+    datasets: list[NewDataset] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    _contact_ids: dict[ContactKey, str] = field(default_factory=dict)
+    """Contact points known to exist in this transaction (found, or created by a write)."""
+    _created: list[ContactKey] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.datasets or self.errors or self.logs)
+
+    # ---------------------------------------------------------------- adding
+
+    def new_dataset(
+        self,
+        draft: DatasetDraft,
+        *,
+        source: SourceRef,
+        remote_id: str,
+        record: dict[str, Any],
+        now: datetime,
+    ) -> NewDataset:
+        """The rows of a dataset created from `draft` (as `new_object`, `apply_dataset` and
+        `stamp` would make it), and of the `HarvestRecord` pointing at it."""
+        dataset_id = new_id()
+        producer = producer_values(source)
+        values = {
+            "id": dataset_id,
+            "title": draft.title,
+            **producer,
+            **dataset_values(draft, now, None),
+            **stamp_values(source, remote_id, now),
+        }
+        resources = [
+            bulk.complete_row(
+                Resource,
+                {
+                    "id": new_id(),
+                    "dataset_id": dataset_id,
+                    "position": position,
+                    "created_at": resource_created_at(resource, now),
+                    **resource_values(resource, now, None),
+                },
+            )
+            for position, resource in enumerate(draft.resources)
+        ]
+        contacts = (
+            None
+            if draft.contact_points is None
+            else contact_keys(
+                draft.contact_points, producer["organization_id"], producer["owner_id"]
+            )
+        )
+        created = NewDataset(
+            id=dataset_id,
+            title=draft.title,
+            draft=draft,
+            row=values,
+            contacts=contacts,
+            resources=resources,
+            record={**record, "dataset_id": dataset_id, "dataservice_id": None},
+        )
+        self.datasets.append(created)
+        return created
+
+    def add_item(
+        self, row: dict[str, Any], errors: list[dict[str, Any]], logs: list[dict[str, Any]]
+    ) -> None:
+        self.items.append(row)
+        self.errors.extend(errors)
+        self.logs.extend(logs)
+
+    def add_notes(self, errors: list[dict[str, Any]], logs: list[dict[str, Any]]) -> None:
+        """Error and log rows of an item already in the batch."""
+        self.errors.extend(errors)
+        self.logs.extend(logs)
+
+    # ---------------------------------------------------------------- writing
+
+    def write(self, session: Session) -> None:
+        """Write everything; raises what the database raises (the caller rolls back)."""
+        self._write_datasets(session)
+        self.write_items(session)
+
+    def write_items(self, session: Session) -> None:
+        """Write the item, error and log rows (in foreign-key order)."""
+        bulk.insert_rows(
+            session, HarvestItem, [bulk.complete_row(HarvestItem, r) for r in self.items]
+        )
+        bulk.insert_rows(
+            session, HarvestErrorRow, [bulk.complete_row(HarvestErrorRow, r) for r in self.errors]
+        )
+        bulk.insert_rows(
+            session, HarvestLogRow, [bulk.complete_row(HarvestLogRow, r) for r in self.logs]
+        )
+
+    def written(self) -> None:
+        """The write succeeded: start an empty batch (the contact points stay known)."""
+        self.datasets, self.items, self.errors, self.logs = [], [], [], []
+        self._created = []
+
+    def take_datasets(self) -> list[NewDataset]:
+        """After a failed write: hand the new datasets back for a redo one by one, and forget
+        the contact points the failed write would have created."""
+        for key in self._created:
+            self._contact_ids.pop(key, None)
+        self._created = []
+        datasets, self.datasets = self.datasets, []
+        return datasets
+
+    def discard(self) -> None:
+        """The transaction was rolled back: nothing pending, nothing known."""
+        self.written()
+        self._contact_ids.clear()
+
+    def _write_datasets(self, session: Session) -> None:
+        if not self.datasets:
+            return
+        session.flush()  # ORM-side rows the slug and contact queries must see
+        self._resolve_slugs(session)
+        new_points = self._resolve_contact_points(session)
+        bulk.insert_rows(session, ContactPoint, new_points)
+        rows = []
+        for created in self.datasets:
+            if created.contacts is not None:
+                ids = [self._contact_ids[key] for key in created.contacts]
+                created.row["contact_point_ids"] = list(dict.fromkeys(ids))
+            rows.append(bulk.complete_row(Dataset, created.row))
+        bulk.insert_rows(session, Dataset, rows)
+        bulk.insert_rows(session, Resource, [r for c in self.datasets for r in c.resources])
+        bulk.insert_rows(
+            session,
+            HarvestRecord,
+            [bulk.complete_row(HarvestRecord, c.record) for c in self.datasets],
+        )
+
+    def _resolve_slugs(self, session: Session) -> None:
+        bases = [base_slug(Dataset, created.title) for created in self.datasets]
+        in_database = bulk.slugs_taken(session, Dataset, bases)
+        given: set[str] = set()
+        for created, base in zip(self.datasets, bases, strict=True):
+            if base in in_database or base in given:
+                family = harvested.slug_family(session, Dataset, base) | {
+                    slug for slug in given if slug == base or slug.startswith(f"{base}-")
+                }
+                slug = first_free_slug(base, family)
+            else:
+                slug = base
+            given.add(slug)
+            created.row["slug"] = slug
+
+    def _resolve_contact_points(self, session: Session) -> list[dict[str, Any]]:
+        wanted = list(
+            dict.fromkeys(
+                key
+                for created in self.datasets
+                for key in created.contacts or ()
+                if key not in self._contact_ids
+            )
+        )
+        if not wanted:
+            return []
+        self._contact_ids.update(bulk.contact_points_with(session, wanted))
+        rows = []
+        for key in wanted:
+            if key in self._contact_ids:
+                continue
+            name, email, contact_form, role, organization_id, owner_id = key
+            point_id = new_id()
+            rows.append(
+                bulk.complete_row(
+                    ContactPoint,
+                    {
+                        "id": point_id,
+                        "name": name,
+                        "email": email,
+                        "contact_form": contact_form,
+                        "role": role,
+                        "organization_id": organization_id,
+                        "owner_id": owner_id,
+                    },
+                )
+            )
+            self._contact_ids[key] = point_id
+            self._created.append(key)
+        return rows
