@@ -8,7 +8,7 @@ PORT ?= 7000
 # The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint bench clean
+.PHONY: install browser run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -20,11 +20,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The admin's browser tests drive Debian's Chromium (Playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Chromium is missing; installing Debian's package (needs root)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is required by tests/browser"; exit 2; }
+
 run: install
 	$(BIN)/moisson db upgrade
 	$(BIN)/moisson serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python scripts/test.py --postgres-url '$(TEST_POSTGRES_URL)'
 
 test-sqlite: install
