@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_server import LoopbackServer, Reply, Seen
 
 RESOURCES_PER_DATASET = 2
 
@@ -95,66 +96,45 @@ def catalog_page(base: str, key: str, catalog: Catalog, page: int) -> bytes:
 
 
 class CatalogServer:
-    """A threaded HTTP server on 127.0.0.1 serving the given catalogs; counts page requests."""
+    """A `LoopbackServer` on 127.0.0.1 serving the given catalogs; counts page requests.
+
+    `catalogs` may be added to while it runs (a new key is served from its next request)."""
 
     def __init__(self, catalogs: dict[str, Catalog]) -> None:
         self.catalogs = dict(catalogs)
         self.lock = threading.Lock()
         self.pages_served = 0
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer({"*": self._page})
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def url(self, key: str) -> str:
         return f"{self.base}/{key}/catalog.rdf"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                key = parts.path.strip("/").split("/")[0]
-                catalog = server.catalogs.get(key)
-                page = int(parse_qs(parts.query).get("page", ["1"])[0])
-                if catalog is None or not parts.path.endswith("/catalog.rdf") or page < 1:
-                    self._answer(404, b"no such catalog page", "text/plain")
-                    return
-                if catalog.delay and server._stopping.wait(catalog.delay):
-                    return
-                body = catalog_page(server.base, key, catalog, min(page, catalog.pages))
-                with server.lock:
-                    server.pages_served += 1
-                self._answer(200, body, "application/rdf+xml")
-
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        return Handler
+    def _page(self, seen: Seen) -> Reply:
+        parts = urlsplit(seen.path)
+        key = parts.path.strip("/").split("/")[0]
+        catalog = self.catalogs.get(key)
+        page = int(parse_qs(parts.query).get("page", ["1"])[0])
+        if catalog is None or not parts.path.endswith("/catalog.rdf") or page < 1:
+            return Reply(404, b"no such catalog page", {"Content-Type": "text/plain"})
+        if catalog.delay and self._stopping.wait(catalog.delay):
+            return Reply(reset=True)  # stopped while waiting: hang up, answer nothing
+        body = catalog_page(self.base, key, catalog, min(page, catalog.pages))
+        with self.lock:
+            self.pages_served += 1
+        return Reply(200, body, {"Content-Type": "application/rdf+xml"})
 
     def start(self) -> CatalogServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
 
 @contextmanager

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html as html_lib
 import re
 from datetime import UTC, datetime
+from typing import Any
 
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.admin.conftest import Browser
@@ -17,6 +19,27 @@ from moisson.storage.models import HarvestJob, HarvestSource
 def field_error(html: str, field: str) -> str | None:
     found = re.search(rf'data-field="{field}" role="alert">([^<]*)<', html)
     return html_lib.unescape(found.group(1)) if found else None
+
+
+def submit_new_source(browser: Browser, people: People, fields: dict[str, str]) -> Response:
+    """The owner signs in, opens the new-source form and posts `fields`."""
+    browser.sign_in(people.owner.key)
+    browser.page("/admin/sources/new")
+    response: Response = browser.submit("/admin/sources/new", fields)
+    return response
+
+
+def open_source_page(
+    browser: Browser, db: Session, people: People, key: str, **values: Any
+) -> tuple[HarvestSource, str]:
+    """A source "Arbres" of the owner, whose page the caller signed in with `key` opens;
+    returns the source and the URL of its page."""
+    source = make_source(db, "Arbres", people.owner.user, **values)
+    db.commit()
+    browser.sign_in(key)
+    url = f"/admin/sources/{source.id}"
+    browser.page(url)
+    return source, url
 
 
 class TestSourcesList:
@@ -81,10 +104,9 @@ class TestCreateAndEdit:
     def test_shows_the_api_messages_next_to_the_fields(
         self, browser: Browser, people: People, db: Session
     ) -> None:
-        browser.sign_in(people.owner.key)
-        browser.page("/admin/sources/new")
-        response = browser.submit(
-            "/admin/sources/new",
+        response = submit_new_source(
+            browser,
+            people,
             {
                 "name": "Arbres",
                 "url": "http://127.0.0.1/catalog",
@@ -104,10 +126,9 @@ class TestCreateAndEdit:
     def test_creates_a_source_with_its_config_and_producer(
         self, browser: Browser, people: People, db: Session
     ) -> None:
-        browser.sign_in(people.owner.key)
-        browser.page("/admin/sources/new")
-        response = browser.submit(
-            "/admin/sources/new",
+        response = submit_new_source(
+            browser,
+            people,
             {
                 "name": "Arbres",
                 "url": "https://data.example.test/catalog",
@@ -192,11 +213,7 @@ class TestSourceActions:
     def test_refusing_needs_a_comment_then_accepting_schedules_and_queues_a_job(
         self, browser: Browser, people: People, db: Session
     ) -> None:
-        source = make_source(db, "Arbres", people.owner.user)
-        db.commit()
-        browser.sign_in(people.sysadmin.key)
-        url = f"/admin/sources/{source.id}"
-        browser.page(url)
+        source, url = open_source_page(browser, db, people, people.sysadmin.key)
         refused = browser.submit(f"{url}/validate", {"state": "refused", "comment": " "})
         assert refused.status_code == 400
         assert (
@@ -219,11 +236,10 @@ class TestSourceActions:
         assert "already pending" in running.text
 
     def test_run_opens_the_new_job(self, browser: Browser, people: People, db: Session) -> None:
-        source = make_source(db, "Arbres", people.owner.user, validation_state="accepted")
-        db.commit()
-        browser.sign_in(people.owner.key)
-        browser.page(f"/admin/sources/{source.id}")
-        response = browser.submit(f"/admin/sources/{source.id}/run")
+        _, url = open_source_page(
+            browser, db, people, people.owner.key, validation_state="accepted"
+        )
+        response = browser.submit(f"{url}/run")
         job = db.scalars(select(HarvestJob)).one()
         assert response.status_code == 303
         assert response.headers["location"] == f"/admin/jobs/{job.id}"
@@ -233,20 +249,13 @@ class TestSourceActions:
     def test_running_an_unvalidated_source_says_why(
         self, browser: Browser, people: People, db: Session
     ) -> None:
-        source = make_source(db, "Arbres", people.owner.user)
-        db.commit()
-        browser.sign_in(people.owner.key)
-        browser.page(f"/admin/sources/{source.id}")
-        response = browser.submit(f"/admin/sources/{source.id}/run")
+        _, url = open_source_page(browser, db, people, people.owner.key)
+        response = browser.submit(f"{url}/run")
         assert response.status_code == 400
         assert "Source is not validated" in response.text
 
     def test_schedule_and_unschedule(self, browser: Browser, people: People, db: Session) -> None:
-        source = make_source(db, "Arbres", people.owner.user)
-        db.commit()
-        browser.sign_in(people.sysadmin.key)
-        url = f"/admin/sources/{source.id}"
-        browser.page(url)
+        source, url = open_source_page(browser, db, people, people.sysadmin.key)
         bad = browser.submit(f"{url}/schedule", {"cron": "every day"})
         assert bad.status_code == 400
         assert "A cron expression has 5 fields" in bad.text
@@ -272,11 +281,8 @@ class TestSourceActions:
         assert "/delete" in html
 
     def test_delete(self, browser: Browser, people: People, db: Session) -> None:
-        source = make_source(db, "Arbres", people.owner.user)
-        db.commit()
-        browser.sign_in(people.owner.key)
-        browser.page(f"/admin/sources/{source.id}")
-        response = browser.submit(f"/admin/sources/{source.id}/delete")
+        source, url = open_source_page(browser, db, people, people.owner.key)
+        response = browser.submit(f"{url}/delete")
         assert response.status_code == 303
         assert response.headers["location"] == "/admin/sources"
         db.refresh(source)

@@ -4,8 +4,10 @@ DCAT catalogs for the commands that harvest."""
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +56,21 @@ def cli(opened_settings: Settings, session_factory: sessionmaker[Session]) -> In
     where the user `OWNER` exists."""
     add_owner(session_factory)
     return invoke_with(CliState(opened_settings, session_factory))
+
+
+def created_source(cli: Invoke, url: str, name: str) -> dict[str, Any]:
+    """Create a DCAT source of `OWNER` (not accepted yet); returns the `--json` output."""
+    created = cli("harvest", "create", "dcat", url, name, "--owner", OWNER, "--json")
+    assert created.exit_code == 0, created.output
+    source: dict[str, Any] = json.loads(created.stdout)
+    return source
+
+
+def accepted_source(cli: Invoke, url: str, name: str) -> str:
+    """Create and accept a source; returns its slug (its first job waits, pending)."""
+    slug: str = created_source(cli, url, name)["slug"]
+    assert cli("harvest", "validate", slug).exit_code == 0
+    return slug
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.cli.conftest import OWNER, Catalogs, Invoke
+from tests.cli.conftest import Catalogs, Invoke, accepted_source, created_source
 
 from moisson.storage.models import Dataset
 
@@ -36,40 +36,20 @@ class TestAttach:
         assert result.exit_code == 0, result.output
         assert result.stdout == "Attached 1 dataset(s) to 127.0.0.1.\n"
 
-        created = cli(
-            "harvest",
-            "create",
-            "dcat",
-            catalogs.url("catalog.rdf"),
-            "Air",
-            "--owner",
-            OWNER,
-            "--json",
-        )
-        slug = json.loads(created.stdout)["slug"]
-        cli("harvest", "validate", slug)
+        created = created_source(cli, catalogs.url("catalog.rdf"), "Air")
+        slug = created["slug"]
+        assert cli("harvest", "validate", slug).exit_code == 0
         assert cli("harvest", "run", slug).exit_code == 0
         assert datasets(db) == 3  # not 4: the attached dataset was updated, not duplicated
         updated = db.get(Dataset, mine.id)
         assert updated is not None
         assert updated.title == "Air quality measurements"
-        assert updated.harvest_source_id == json.loads(created.stdout)["id"]
+        assert updated.harvest_source_id == created["id"]
 
     def test_re_attaching_a_harvested_record_moves_it_to_another_dataset(
         self, cli: Invoke, catalogs: Catalogs, db: Session, tmp_path: Path
     ) -> None:
-        created = cli(
-            "harvest",
-            "create",
-            "dcat",
-            catalogs.url("catalog.rdf"),
-            "Air",
-            "--owner",
-            OWNER,
-            "--json",
-        )
-        slug = json.loads(created.stdout)["slug"]
-        cli("harvest", "validate", slug)
+        slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Air")
         assert cli("harvest", "run", slug).exit_code == 0
         first = db.scalars(select(Dataset).where(Dataset.harvest_remote_id == "trees")).one()
         mine = Dataset(slug="our-trees", title="Our trees")
@@ -116,18 +96,7 @@ class TestDetach:
     def test_a_detached_dataset_is_left_alone_by_the_next_harvest(
         self, cli: Invoke, catalogs: Catalogs, db: Session
     ) -> None:
-        created = cli(
-            "harvest",
-            "create",
-            "dcat",
-            catalogs.url("catalog.rdf"),
-            "Air",
-            "--owner",
-            OWNER,
-            "--json",
-        )
-        slug = json.loads(created.stdout)["slug"]
-        cli("harvest", "validate", slug)
+        slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Air")
         cli("harvest", "run", slug)
         air = db.scalars(select(Dataset).where(Dataset.harvest_remote_id == "air-quality")).one()
 
@@ -150,18 +119,7 @@ class TestDetach:
         assert result.stderr == "Error: Unknown dataset 'nope' (give its slug or id)\n"
 
     def test_detach_all_from_source(self, cli: Invoke, catalogs: Catalogs, db: Session) -> None:
-        created = cli(
-            "harvest",
-            "create",
-            "dcat",
-            catalogs.url("catalog.rdf"),
-            "Air",
-            "--owner",
-            OWNER,
-            "--json",
-        )
-        slug = json.loads(created.stdout)["slug"]
-        cli("harvest", "validate", slug)
+        slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Air")
         cli("harvest", "run", slug)
         result = cli("harvest", "detach-all-from-source", slug)
         assert result.exit_code == 0

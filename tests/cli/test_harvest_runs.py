@@ -8,22 +8,21 @@ import re
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.cli.conftest import OWNER, Catalogs, Invoke, add_owner, invoke_with
+from tests.cli.conftest import (
+    OWNER,
+    Catalogs,
+    Invoke,
+    accepted_source,
+    add_owner,
+    created_source,
+    invoke_with,
+)
 from tests.integration.harvest.conftest import make_org
 
 from moisson.cli.state import CliState
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.storage.models import Dataset, HarvestJob, HarvestSource
-
-
-def accepted_source(cli: Invoke, url: str, name: str) -> str:
-    """Create and accept a source; returns its slug (its first job waits, pending)."""
-    created = cli("harvest", "create", "dcat", url, name, "--owner", OWNER, "--json")
-    assert created.exit_code == 0, created.output
-    slug: str = json.loads(created.stdout)["slug"]
-    assert cli("harvest", "validate", slug).exit_code == 0
-    return slug
 
 
 def summary_value(text: str, label: str) -> str:
@@ -172,17 +171,7 @@ class TestPreview:
     def test_preview_of_a_saved_source_saves_nothing(
         self, cli: Invoke, catalogs: Catalogs, db: Session
     ) -> None:
-        created = cli(
-            "harvest",
-            "create",
-            "dcat",
-            catalogs.url("catalog.rdf"),
-            "P",
-            "--owner",
-            OWNER,
-            "--json",
-        )
-        source_id = json.loads(created.stdout)["id"]
+        source_id = created_source(cli, catalogs.url("catalog.rdf"), "P")["id"]
         result = cli("harvest", "preview", "p")
         assert result.exit_code == 0, result.output
         out = result.stdout

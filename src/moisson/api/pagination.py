@@ -9,10 +9,14 @@ row offset always fits the databases' 64-bit integers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
 
+from moisson.api.deps import FieldMask, render
+from moisson.api.masks import Mask
 from moisson.services.paging import Page, PageRequest
 
 MAX_PAGE_SIZE = 1000
@@ -42,3 +46,26 @@ def envelope(request: Request, page: Page) -> dict[str, Any]:
             str(request.url.include_query_params(page=page.page - 1)) if page.page > 1 else None
         ),
     }
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list endpoint needs besides its service call: the page asked for, and how to
+    answer with the page found (the envelope, masked by `X-Fields`)."""
+
+    request: Request
+    mask: Mask | None
+    paging: PageRequest
+
+    def render(self, page: Page) -> JSONResponse:
+        return render(self.mask, envelope(self.request, page))
+
+
+def listing(request: Request, mask: FieldMask, paging: Paging) -> Listing:
+    return Listing(request=request, mask=mask, paging=paging)
+
+
+ListRequest = Annotated[Listing, Depends(listing)]

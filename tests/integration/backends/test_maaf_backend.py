@@ -91,6 +91,23 @@ def harvest(ctx: RunContext) -> list[Outcome]:
     return outcomes
 
 
+def serve_many_descriptors(server: DirectoryServer, count: int) -> None:
+    """`/many/` lists `count` descriptors `d000.xml`, `d001.xml`…, each a copy of the ALIM
+    one whose identifier is `D<number>-` + `ALIM_ID`."""
+    alim = tree_file(ALIM_XML).read_bytes().replace(b"{{BASE}}", server.base_url.encode())
+
+    def many(target: str) -> Reply | None:
+        if target.startswith("/many/d") and target.endswith(".xml"):
+            number = target[len("/many/d") : -len(".xml")]
+            body = alim.replace(b"<id>MINAGRI-ALIM", f"<id>D{number}-MINAGRI-ALIM".encode())
+            return Reply(content_type="application/xml", body=body)
+        return None
+
+    server.routes.append(many)
+    names = [(f"d{n:03}.xml", False) for n in range(count)]
+    server.overrides["/many/"] = Reply(body=apache_listing("/many/", names).encode())
+
+
 @pytest.fixture
 def context_for(http_client: httpx.Client):
     def build(url: str) -> RunContext:
@@ -256,19 +273,7 @@ class TestCrawl:
     def test_stopping_early_fetches_a_bounded_number_of_descriptors(
         self, maaf_server: DirectoryServer, context_for
     ) -> None:
-        alim = tree_file(ALIM_XML).read_bytes()
-        alim = alim.replace(b"{{BASE}}", maaf_server.base_url.encode())
-
-        def many(target: str) -> Reply | None:
-            if target.startswith("/many/d") and target.endswith(".xml"):
-                number = target[len("/many/d") : -len(".xml")]
-                body = alim.replace(b"<id>MINAGRI-ALIM", f"<id>D{number}-MINAGRI-ALIM".encode())
-                return Reply(content_type="application/xml", body=body)
-            return None
-
-        maaf_server.routes.append(many)
-        names = [(f"d{n:03}.xml", False) for n in range(60)]
-        maaf_server.overrides["/many/"] = Reply(body=apache_listing("/many/", names).encode())
+        serve_many_descriptors(maaf_server, 60)
 
         gathered = MaafBackend().gather(context_for(f"{maaf_server.base_url}/many/"))
         first = [next(gathered) for _ in range(3)]
@@ -281,19 +286,7 @@ class TestCrawl:
     def test_all_descriptors_of_a_large_directory_come_in_listing_order(
         self, maaf_server: DirectoryServer, context_for
     ) -> None:
-        alim = tree_file(ALIM_XML).read_bytes()
-        alim = alim.replace(b"{{BASE}}", maaf_server.base_url.encode())
-
-        def many(target: str) -> Reply | None:
-            if target.startswith("/many/d") and target.endswith(".xml"):
-                number = target[len("/many/d") : -len(".xml")]
-                body = alim.replace(b"<id>MINAGRI-ALIM", f"<id>D{number}-MINAGRI-ALIM".encode())
-                return Reply(content_type="application/xml", body=body)
-            return None
-
-        maaf_server.routes.append(many)
-        names = [(f"d{n:03}.xml", False) for n in range(40)]
-        maaf_server.overrides["/many/"] = Reply(body=apache_listing("/many/", names).encode())
+        serve_many_descriptors(maaf_server, 40)
 
         records = list(MaafBackend().gather(context_for(f"{maaf_server.base_url}/many/")))
 

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from moisson.api.deps import AppSettings, CurrentCaller, FieldMask, Work, render
 from moisson.api.openapi import ref, responses
-from moisson.api.pagination import envelope, page_request
+from moisson.api.pagination import ListRequest
 from moisson.api.routes.datasets import Query_
 from moisson.services import datasets
-from moisson.services.paging import PageRequest
 
 router = APIRouter(tags=["dataservices"])
-
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 @router.get(
@@ -24,16 +19,11 @@ Paging = Annotated[PageRequest, Depends(page_request)]
     responses=responses(200, ref("DataservicePage"), 404),
 )
 def list_dataservices(
-    request: Request,
-    work: Work,
-    settings: AppSettings,
-    caller: CurrentCaller,
-    mask: FieldMask,
-    paging: Paging,
-    query: Query_,
+    work: Work, settings: AppSettings, caller: CurrentCaller, listing: ListRequest, query: Query_
 ) -> JSONResponse:
-    page = datasets.list_dataservices(work.session, settings, caller, query, paging)
-    return render(mask, envelope(request, page))
+    return listing.render(
+        datasets.list_dataservices(work.session, settings, caller, query, listing.paging)
+    )
 
 
 @router.get(

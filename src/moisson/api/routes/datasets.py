@@ -2,18 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from moisson.api.deps import AppSettings, CurrentCaller, FieldMask, Work, render
 from moisson.api.openapi import ref, responses
-from moisson.api.pagination import envelope, page_request
+from moisson.api.pagination import ListRequest
 from moisson.services import datasets
-from moisson.services.paging import PageRequest
 
 router = APIRouter(tags=["datasets"])
-
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 def harvested_query(
@@ -36,16 +33,11 @@ Query_ = Annotated[datasets.HarvestedQuery, Depends(harvested_query)]
     responses=responses(200, ref("DatasetPage"), 404),
 )
 def list_datasets(
-    request: Request,
-    work: Work,
-    settings: AppSettings,
-    caller: CurrentCaller,
-    mask: FieldMask,
-    paging: Paging,
-    query: Query_,
+    work: Work, settings: AppSettings, caller: CurrentCaller, listing: ListRequest, query: Query_
 ) -> JSONResponse:
-    page = datasets.list_datasets(work.session, settings, caller, query, paging)
-    return render(mask, envelope(request, page))
+    return listing.render(
+        datasets.list_datasets(work.session, settings, caller, query, listing.paging)
+    )
 
 
 @router.get(

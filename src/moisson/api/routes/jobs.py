@@ -2,19 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from moisson.api.deps import AppSettings, CurrentCaller, FieldMask, Work, render
 from moisson.api.openapi import ref, responses
-from moisson.api.pagination import envelope, page_request
+from moisson.api.pagination import ListRequest, Paging
 from moisson.domain.enums import ItemStatus
 from moisson.services import jobs
-from moisson.services.paging import PageRequest
 
 router = APIRouter(tags=["harvest"])
-
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 @router.get(
@@ -24,15 +21,9 @@ Paging = Annotated[PageRequest, Depends(page_request)]
     responses=responses(200, ref("HarvestJobPage"), 308, 404),
 )
 def list_harvest_jobs(
-    source: str,
-    request: Request,
-    work: Work,
-    caller: CurrentCaller,
-    mask: FieldMask,
-    paging: Paging,
+    source: str, work: Work, caller: CurrentCaller, listing: ListRequest
 ) -> JSONResponse:
-    page = jobs.list_jobs(work.session, caller, source, paging)
-    return render(mask, envelope(request, page))
+    return listing.render(jobs.list_jobs(work.session, caller, source, listing.paging))
 
 
 @router.get(
@@ -60,16 +51,14 @@ def get_harvest_job(
 )
 def list_harvest_job_items(
     ident: str,
-    request: Request,
     work: Work,
     settings: AppSettings,
     caller: CurrentCaller,
-    mask: FieldMask,
-    paging: Paging,
+    listing: ListRequest,
     status: Annotated[
         str | None,
         Query(description="Only items of this status: " + ", ".join(ItemStatus)),
     ] = None,
 ) -> JSONResponse:
-    page = jobs.list_items(work.session, settings, caller, ident, status, paging)
-    return render(mask, envelope(request, page))
+    page = jobs.list_items(work.session, settings, caller, ident, status, listing.paging)
+    return listing.render(page)

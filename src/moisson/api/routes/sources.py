@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from moisson.api.deps import (
@@ -21,17 +21,24 @@ from moisson.api.deps import (
     validate_object,
 )
 from moisson.api.openapi import json_request_body, ref, responses
-from moisson.api.pagination import envelope, page_request
+from moisson.api.pagination import ListRequest
 from moisson.api.schemas import SourceBody, ValidationBody
 from moisson.services import source_workflow, sources
-from moisson.services.paging import PageRequest
 from moisson.services.runs import JobRunner
 
 router = APIRouter(tags=["harvest"])
 
-Paging = Annotated[PageRequest, Depends(page_request)]
 SOURCE_BODY = json_request_body(SourceBody.model_json_schema())
 SOURCE = ref("HarvestSource")
+
+
+def source_changes(body: JsonBody) -> dict[str, Any]:
+    """The fields a source body sets; 400 naming the first bad one. Declared last in a
+    route, so that it is checked after the caller's rights, as `JsonBody` is."""
+    return validate_object(SourceBody, body).changes()
+
+
+SourceChanges = Annotated[dict[str, Any], Depends(source_changes)]
 
 
 def _submit_after_commit(work: UnitOfWork, runner: JobRunner | None, job_id: str | None) -> None:
@@ -46,19 +53,16 @@ def _submit_after_commit(work: UnitOfWork, runner: JobRunner | None, job_id: str
     responses=responses(200, ref("HarvestSourcePage"), 404),
 )
 def list_harvest_sources(
-    request: Request,
     work: Work,
     caller: CurrentCaller,
-    mask: FieldMask,
-    paging: Paging,
+    listing: ListRequest,
     owner: Annotated[str | None, Query(description="A user or an organization id")] = None,
     organization: Annotated[str | None, Query(description="An organization id")] = None,
     deleted: Annotated[bool, Query(description="Include deleted sources")] = False,
     q: Annotated[str | None, Query(description="Words to find in the name or the URL")] = None,
 ) -> JSONResponse:
     query = sources.SourceQuery(deleted=deleted, owner=owner, organization=organization, q=q)
-    page = sources.list_sources(work.session, caller, query, paging)
-    return render(mask, envelope(request, page))
+    return listing.render(sources.list_sources(work.session, caller, query, listing.paging))
 
 
 @router.post(
@@ -70,9 +74,12 @@ def list_harvest_sources(
     openapi_extra=SOURCE_BODY,
 )
 def create_harvest_source(
-    work: Work, settings: AppSettings, caller: SecuredCaller, mask: FieldMask, body: JsonBody
+    work: Work,
+    settings: AppSettings,
+    caller: SecuredCaller,
+    mask: FieldMask,
+    changes: SourceChanges,
 ) -> JSONResponse:
-    changes = validate_object(SourceBody, body).changes()
     created = sources.create_source(work.session, settings, caller, changes)
     return render(mask, created, status_code=201)
 
@@ -89,9 +96,8 @@ def preview_harvest_source_config(
     settings: AppSettings,
     caller: SecuredCaller,
     mask: FieldMask,
-    body: JsonBody,
+    changes: SourceChanges,
 ) -> JSONResponse:
-    changes = validate_object(SourceBody, body).changes()
     preview = source_workflow.preview_new_source(work.session, settings, caller, changes)
     return render(mask, preview)
 
@@ -122,9 +128,8 @@ def update_harvest_source(
     caller: SecuredCaller,
     allowed: MayEditSource,
     mask: FieldMask,
-    body: JsonBody,
+    changes: SourceChanges,
 ) -> JSONResponse:
-    changes = validate_object(SourceBody, body).changes()
     updated = sources.update_source(work.session, settings, caller, source, changes)
     return render(mask, updated)
 

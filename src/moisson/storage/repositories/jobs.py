@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from moisson.storage.models import HarvestErrorRow, HarvestItem, HarvestJob, HarvestLogRow
 from moisson.storage.repositories.base import paginate
@@ -77,30 +78,30 @@ def items_page(
 
 
 def item_errors(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestErrorRow]]:
-    wanted = set(item_ids)
-    found: dict[str, list[HarvestErrorRow]] = defaultdict(list)
-    if not wanted:
-        return found
-    rows = session.scalars(
-        select(HarvestErrorRow)
-        .where(HarvestErrorRow.item_id.in_(wanted))
-        .order_by(HarvestErrorRow.created_at, HarvestErrorRow.id)
-    )
-    for row in rows:
-        found[row.item_id or ""].append(row)
-    return found
+    order = (HarvestErrorRow.created_at, HarvestErrorRow.id)
+    return _rows_by_item(session, HarvestErrorRow, item_ids, order)
 
 
 def item_logs(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestLogRow]]:
+    return _rows_by_item(session, HarvestLogRow, item_ids, (HarvestLogRow.seq, HarvestLogRow.id))
+
+
+_ItemRow = TypeVar("_ItemRow", HarvestErrorRow, HarvestLogRow)
+
+
+def _rows_by_item(
+    session: Session,
+    model: type[_ItemRow],
+    item_ids: Iterable[str],
+    order: tuple[InstrumentedAttribute[Any], ...],
+) -> dict[str, list[_ItemRow]]:
+    """The rows of `model` attached to these items, grouped by item id, each list in `order`
+    (a `defaultdict`: an item without rows reads as an empty list)."""
     wanted = set(item_ids)
-    found: dict[str, list[HarvestLogRow]] = defaultdict(list)
+    found: dict[str, list[_ItemRow]] = defaultdict(list)
     if not wanted:
         return found
-    rows = session.scalars(
-        select(HarvestLogRow)
-        .where(HarvestLogRow.item_id.in_(wanted))
-        .order_by(HarvestLogRow.seq, HarvestLogRow.id)
-    )
+    rows = session.scalars(select(model).where(model.item_id.in_(wanted)).order_by(*order))
     for row in rows:
-        found[row.item_id].append(row)
+        found[row.item_id or ""].append(row)
     return found
