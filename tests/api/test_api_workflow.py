@@ -224,6 +224,18 @@ class TestSchedule:
         db.commit()
         assert client.get(url(source)).json()["schedule"] == "every 2 hours"
 
+    def test_an_interval_can_be_set_as_it_is_shown(
+        self, client: CheckedClient, people: People, source: HarvestSource, db: Session
+    ) -> None:
+        response = client.post(
+            url(source, "schedule"), json="every 6 hours", headers=people.sysadmin.headers
+        )
+        assert response.status_code == 200
+        assert response.json()["schedule"] == "every 6 hours"
+        db.refresh(source)
+        assert (source.schedule_cron, source.schedule_interval) == (None, 21600)
+        assert source.next_run_at is not None
+
 
 class TestApiKeys:
     def test_a_bad_key_is_401_even_on_public_reads(self, client: CheckedClient) -> None:

@@ -373,12 +373,19 @@ def schedule(
     ctx: typer.Context,
     source: SourceArg,
     cron: Annotated[
-        str, typer.Argument(help="5-field cron expression, in UTC, quoted.", show_default=False)
+        str,
+        typer.Argument(
+            help='5-field cron expression in UTC, or an interval ("every 6 hours"), quoted.',
+            show_default=False,
+        ),
     ],
 ) -> None:
-    """Schedule a source with a cron expression, in UTC.
+    """Schedule a source with a cron expression or an interval.
 
-    Five fields: minute hour day-of-month month day-of-week. Replaces any previous schedule.
+    A 5-field cron (minute hour day-of-month month day-of-week, UTC) or an interval such as
+    "every 6 hours". Replaces any previous schedule.
+
+    Intervals: "every day", "every 6 hours", "every 30 minutes".
 
     Example: moisson harvest schedule example-portal "0 3 * * 1"
     """

@@ -1,14 +1,16 @@
 """Schedules stored on the source: cron expressions or intervals, and which sources are due.
 
-Cron expressions have exactly five fields (`minute hour day-of-month month day-of-week`) and
-are evaluated in UTC. A fixed scheduler tick asks `claim_due_sources` which sources to
-enqueue; the claim and the move of `next_run_at` happen in one transaction under row locks
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL, the database write lock on SQLite), so several
-schedulers never enqueue the same due source twice.
+Intervals are written as the API shows them (`every day`, `every 6 hours`, at least a
+minute). Cron expressions have exactly five fields (`minute hour day-of-month month
+day-of-week`) and are evaluated in UTC. A fixed scheduler tick asks `claim_due_sources`
+which sources to enqueue; the claim and the move of `next_run_at` happen in one transaction
+under row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the database write lock on
+SQLite), so several schedulers never enqueue the same due source twice.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from croniter import croniter
@@ -81,6 +83,36 @@ def set_schedule(
     source.schedule_cron = parse_cron(cron) if cron is not None else None
     source.schedule_interval = interval
     source.next_run_at = next_run_after(source.schedule_cron, interval, now)
+
+
+_INTERVAL = re.compile(r"^every\s+(?:(\d+)\s+)?(minute|hour|day)s?$", re.IGNORECASE)
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_interval(text: str) -> int | None:
+    """Seconds of an interval written as the API shows one (`every day`, `every 6 hours`,
+    `every 30 minutes`), or `None` when `text` is not an interval."""
+    match = _INTERVAL.match(text.strip())
+    if match is None:
+        return None
+    count = int(match.group(1) or 1)
+    if count < 1:
+        raise InvalidInput(f"Invalid interval: {text!r}", field="schedule")
+    return count * _UNIT_SECONDS[match.group(2).lower()]
+
+
+def schedule_from_text(source: HarvestSource, text: object, *, now: datetime) -> None:
+    """Schedule `source` from what an operator typed: an interval, else a cron expression."""
+    if not isinstance(text, str):
+        raise InvalidInput(
+            "The schedule should be a cron expression or an interval ('every 6 hours')",
+            field="schedule",
+        )
+    interval = parse_interval(text)
+    if interval is not None:
+        set_schedule(source, interval=interval, now=now)
+    else:
+        set_schedule(source, cron=text, now=now)
 
 
 def clear_schedule(source: HarvestSource) -> None:

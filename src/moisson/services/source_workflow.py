@@ -28,7 +28,7 @@ from moisson.services.permissions import (
     require_sysadmin,
 )
 from moisson.services.runs import active_job, create_pending_job
-from moisson.services.scheduling import clear_schedule, set_schedule
+from moisson.services.scheduling import clear_schedule, schedule_from_text, set_schedule
 from moisson.services.sources import check_new_source, present_one, resolve_source
 from moisson.storage.models import HarvestSource
 from moisson.storage.repositories import datasets as datasets_repo
@@ -123,9 +123,7 @@ def validate_source(
 def schedule_source(session: Session, caller: Caller, segment: str, cron: object) -> Json:
     source = resolve_source(session, segment)
     require_sysadmin(caller)
-    if not isinstance(cron, str):
-        raise InvalidInput("The schedule should be a cron expression string", field="schedule")
-    set_schedule(source, cron=cron, now=datetime.now(UTC))
+    schedule_from_text(source, cron, now=datetime.now(UTC))
     session.flush()
     return present_one(session, caller, source)
 
