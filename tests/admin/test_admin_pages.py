@@ -256,7 +256,7 @@ class TestSourceActions:
 
     def test_schedule_and_unschedule(self, browser: Browser, people: People, db: Session) -> None:
         source, url = open_source_page(browser, db, people, people.sysadmin.key)
-        bad = browser.submit(f"{url}/schedule", {"cron": "every day"})
+        bad = browser.submit(f"{url}/schedule", {"cron": "every fortnight"})
         assert bad.status_code == 400
         assert "A cron expression has 5 fields" in bad.text
         assert browser.submit(f"{url}/schedule", {"cron": "0 3 * * 1"}).status_code == 303
