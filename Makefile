@@ -3,22 +3,31 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions of every dependency (dev tools included), resolved by pip-tools from
+# pyproject.toml. `make lock` re-resolves them: an upgrade is a deliberate commit.
+LOCK := requirements.lock
 HOST ?= 127.0.0.1
 PORT ?= 7000
 # The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test test-sqlite test-postgres lint bench clean
+.PHONY: install lock browser run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is required (set PYTHON=python3.x)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+lock: install
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file $(LOCK) pyproject.toml
 
 # The admin's browser tests drive Debian's Chromium (Playwright never downloads a browser).
 browser:
