@@ -32,6 +32,7 @@ from typing import Any
 
 from moisson.domain.drafts import ContactPointDraft, TemporalCoverage
 from moisson.domain.enums import ContactRole, Frequency
+from moisson.mapping.contacts import contact_point
 from moisson.mapping.frequencies import frequency_from_any
 from moisson.mapping.language import pick_language
 
@@ -243,7 +244,7 @@ def contact_points_from_fields(
     that the local ones are kept (as udata does for RDF, spec 2.3)."""
     found: list[ContactPointDraft] = []
     for role, name, email in _people(fields, lang, log):
-        contact = _contact(role, name, email, log)
+        contact = contact_point(role, name, email, log)
         if contact is not None and contact not in found:
             found.append(contact)
     if not found:
@@ -337,25 +338,6 @@ def _responsible_parties(
             yield role, _person_name(party, lang), own
     if email:
         yield ContactRole.CONTACT, None, email
-
-
-def _contact(
-    role: ContactRole, name: Any, email: Any, log: logging.Logger
-) -> ContactPointDraft | None:
-    name_text = name.strip() if isinstance(name, str) and name.strip() else None
-    email_text = email.strip() if isinstance(email, str) and email.strip() else None
-    if email_text and email_text.lower().startswith("mailto:"):
-        email_text = email_text[len("mailto:") :].strip() or None
-    if email_text and "@" not in email_text:
-        log.warning("Contact e-mail %r is not an e-mail address: dropped", email_text)
-        email_text = None
-    if not (name_text or email_text):
-        return None
-    if role == ContactRole.CONTACT and not email_text:
-        # udata's contact point validation refuses a `contact` nobody can reach.
-        log.warning('Contact point "%s" skipped: no email nor contact form', name_text)
-        return None
-    return ContactPointDraft(name=name_text, email=email_text, role=role)
 
 
 def unique(values: Iterable[str]) -> list[str]:
