@@ -31,5 +31,5 @@ def pretty_payload(text: str | None) -> str:
             root = etree.fromstring(stripped.encode("utf-8"), _PARSER)
         except (etree.XMLSyntaxError, ValueError):
             return text
-        return etree.tostring(root, encoding="unicode", pretty_print=True)
+        return str(etree.tostring(root, encoding="unicode", pretty_print=True))
     return text
