@@ -82,6 +82,8 @@ class HarvestSettings(BaseModel):
     """Jobs run at once by the in-process worker."""
     licenses_file: Path | None = None
     """A JSON licence list replacing the shipped data.gouv.fr one."""
+    language: str = "fr"
+    """Preferred language of harvested texts; then English, then any (udata `DEFAULT_LANGUAGE`)."""
 
 
 class Settings(BaseSettings):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tests.admin.conftest import Browser
 from tests.admin.seed import RECORD_PAYLOAD, People, make_harvest, make_source
 
-from moisson.storage.models import HarvestJob, HarvestSource
+from moisson.storage.models import ContactPoint, HarvestJob, HarvestRecord, HarvestSource
 
 
 def field_error(html: str, field: str) -> str | None:
@@ -362,6 +362,41 @@ class TestJobAndDataset:
         assert "&lt;gmd:MD_Metadata" in html
         assert RECORD_PAYLOAD not in html
         assert f'href="/admin/sources/{source.id}"' in html
+
+    def test_dataset_page_shows_what_was_mapped_and_the_record_indented(
+        self, browser: Browser, people: People, db: Session
+    ) -> None:
+        source = make_source(db, "Arbres", people.owner.user)
+        harvest = make_harvest(db, source)
+        contact = ContactPoint(name="Service des espaces verts", email="verts@example.test")
+        db.add(contact)
+        db.flush()
+        harvest.dataset.contact_point_ids = [contact.id]
+        harvest.dataset.extras = {"ckan:license_id": "city-licence-2"}
+        harvest.dataset.resources[0].mime = "text/csv"
+        harvest.dataset.resources[0].checksum_type = "sha256"
+        harvest.dataset.resources[0].checksum_value = "ab" * 32
+        record = db.scalars(
+            select(HarvestRecord).where(HarvestRecord.remote_id == "arbres-2026")
+        ).one()
+        record.payload = (
+            '{"id": "arbres-2026", "notes": "Les arbres", "tags": [{"name": "arbres"}]}'
+        )
+        db.commit()
+        browser.sign_in(people.owner.key)
+        page = browser.page(f"/admin/datasets/{harvest.dataset.id}")
+        assert "Service des espaces verts &lt;verts@example.test&gt;" in page
+        assert "ckan:license_id" in page
+        assert "city-licence-2" in page
+        assert "text/csv" in page
+        assert f"sha256:{'ab' * 32}" in page
+        shown = re.search(r'data-testid="remote-record">(.*?)</pre>', page, re.S)
+        assert shown is not None
+        assert html_lib.unescape(shown[1]).splitlines()[:3] == [
+            "{",
+            '  "id": "arbres-2026",',
+            '  "notes": "Les arbres",',
+        ]
 
     def test_harvested_links_are_http_only(
         self, browser: Browser, people: People, db: Session

@@ -4,6 +4,7 @@ return well-formed values or raise only their documented exceptions."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 from datetime import UTC, date, datetime
@@ -163,6 +164,50 @@ def test_ckan_mapping_raises_only_item_errors(payload: Any) -> None:
         )
     except (InvalidItem, SkipItem) as exc:
         _has_message(exc)
+
+
+#: The keys of the CKAN extensions (ckanext-dcat, scheming, fluent, DCAT-AP CH, spatial).
+EXTENSION_KEYS = st.sampled_from(
+    ["description", "title_translated", "keywords", "temporals", "temporal_coverage",
+     "temporal_start", "spatial", "spatial_coverage", "bbox-west-long", "bbox-south-lat",
+     "bbox-east-long", "bbox-north-lat", "frequency", "accrual_periodicity",
+     "frequency-of-update", "contact_points", "contact", "maintainer", "maintainer_email",
+     "author", "author_email", "publisher", "creator", "responsible-party", "contact-email",
+     "issued", "modified", "dataset-reference-date"]
+)  # fmt: skip
+RESOURCE_KEYS = st.sampled_from(
+    ["url", "download_url", "name", "title", "format", "mimetype", "media_type", "size",
+     "byte_size", "resource_size", "hash", "hash_algorithm", "issued", "modified", "license"]
+)  # fmt: skip
+EXTENSION_VALUES = json_values | st.text(max_size=20).map(
+    lambda t: json.dumps({"name": t, "email": f"{t}@x"})  # JSON persons as text
+)
+
+
+@FAST
+@given(
+    st.dictionaries(EXTENSION_KEYS, EXTENSION_VALUES, max_size=8),
+    st.lists(st.dictionaries(RESOURCE_KEYS, json_values, max_size=8), min_size=1, max_size=3),
+)
+def test_ckan_extension_fields_raise_nothing(
+    fields: dict[str, Any], resources: list[dict[str, Any]]
+) -> None:
+    """Whatever shape the extension fields take, as fields or as extras, the package is
+    harvested (at worst without the values that make no sense)."""
+    for top_level in (True, False):
+        package: dict[str, Any] = {"id": "p", "title": "T", "resources": resources}
+        if top_level:
+            package.update(fields)
+        else:
+            package["extras"] = [{"key": k, "value": v} for k, v in fields.items()]
+        try:
+            draft = dataset_from_ckan(
+                package, licenses=LICENSES, site_url="https://ckan.test/", now=NOW, log=LOG
+            )
+        except (InvalidItem, SkipItem) as exc:  # a resource of the wrong shape, no URL...
+            _has_message(exc)
+            continue
+        assert draft.title == "T"
 
 
 # ------------------------------------------------------------------- parser fuzzing

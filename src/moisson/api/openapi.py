@@ -14,6 +14,8 @@ responses follow, and that the tests validate against, is:
   ("fake": null in previews, URL strings elsewhere) accept a string;
   `SpatialCoverage.zones` (zone ids) accepts an array and `SpatialCoverage.granularity`
   (a granularity id) a string, which is what udata sends without `X-Get-Datasets-Full-Objects`;
+  `GeoJSON.coordinates` holds nested arrays of numbers, as GeoJSON says, where the reference
+  types its items `object`;
 - extra properties are allowed (the reference never forbids them; we add counters).
 
 Schema names are made OpenAPI-safe (`Badge (read)` -> `BadgeRead`).
@@ -46,6 +48,8 @@ RAW_FIELDS = {
     ("SpatialCoverage", "zones"): ["array", "object"],
     ("SpatialCoverage", "granularity"): ["string", "object"],
 }
+#: (schema, array property) -> the JSON types its items really take.
+RAW_ITEMS = {("GeoJSON", "coordinates"): ["array", "number", "object"]}
 
 
 def safe_name(name: str) -> str:
@@ -61,6 +65,9 @@ def _relax_object(name: str, schema: dict[str, Any]) -> None:
     for prop, prop_schema in list(schema.get("properties", {}).items()):
         if (name, prop) in RAW_FIELDS:
             prop_schema = {**prop_schema, "type": RAW_FIELDS[name, prop]}
+        if (name, prop) in RAW_ITEMS:
+            items = {**prop_schema.get("items", {}), "type": RAW_ITEMS[name, prop]}
+            prop_schema = {**prop_schema, "items": items}
         if prop not in required or (name, prop) in NULLABLE_REQUIRED:
             prop_schema = _nullable(prop_schema)
         schema["properties"][prop] = prop_schema

@@ -47,6 +47,8 @@ class HarvestContext(Protocol):
     preview: bool
     licenses: Any
     """The licence table (`moisson.mapping.licenses.LicenseTable`) used for guessing."""
+    language: str
+    """Preferred language of multilingual texts (`moisson.mapping.language`)."""
 
 
 @runtime_checkable

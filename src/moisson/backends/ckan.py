@@ -349,6 +349,7 @@ class CkanBackend:
             site_url=ctx.source.url,
             now=datetime.now(UTC),
             skip_private=self.skip_private,
+            lang=ctx.language,
             log=ctx.log,
         )
 

@@ -132,6 +132,7 @@ class CswDcatBackend:
             licenses=ctx.licenses,
             now=datetime.now(UTC).replace(tzinfo=None),
             remote_url_prefix=remote_url_prefix(ctx),
+            language=ctx.language,
             log=ctx.log,
         )
         return map_rdf_record(record, options)

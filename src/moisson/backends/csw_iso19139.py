@@ -73,4 +73,5 @@ class CswIso19139Backend:
             licenses=ctx.licenses,
             now=datetime.now(UTC).replace(tzinfo=None),
             remote_url_prefix=remote_url_prefix(ctx),
+            lang=ctx.language,
         )

@@ -215,7 +215,10 @@ def mapping_options(ctx: HarvestContext) -> RdfOptions:
     """`dcat` declares no `remote_url_prefix` (udata reads it without declaring it: spec
     behaviour 2.9 QUIRK), so remote URLs come from landing pages and IRIs only."""
     return RdfOptions(
-        licenses=ctx.licenses, now=datetime.now(UTC).replace(tzinfo=None), log=ctx.log
+        licenses=ctx.licenses,
+        now=datetime.now(UTC).replace(tzinfo=None),
+        language=ctx.language,
+        log=ctx.log,
     )
 
 

@@ -12,6 +12,7 @@ from moisson.backends.base import SourceView
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.pages import NoPageCache, PageCache
 from moisson.domain.source_config import SourceConfig
+from moisson.mapping.language import DEFAULT_LANGUAGE
 from moisson.mapping.licenses import LicenseTable
 
 
@@ -24,6 +25,7 @@ class RunContext:
     licenses: LicenseTable
     pages: PageCache = field(default_factory=NoPageCache)
     preview: bool = False
+    language: str = DEFAULT_LANGUAGE
 
 
 def source_domain(url: str) -> str:
@@ -43,6 +45,7 @@ def make_context(
     pages: PageCache | None = None,
     preview: bool = False,
     log: logging.Logger | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> RunContext:
     """Build a context from plain values (used by the engine, the CLI and tests)."""
     return RunContext(
@@ -55,4 +58,5 @@ def make_context(
         licenses=licenses or LicenseTable.load(),
         pages=pages or NoPageCache(),
         preview=preview,
+        language=language,
     )

@@ -306,6 +306,7 @@ def build_pipeline(
         licenses=LicenseTable.load(settings.harvest.licenses_file),
         pages=buffered,
         preview=preview,
+        language=settings.harvest.language,
     )
     return Pipeline(
         session,

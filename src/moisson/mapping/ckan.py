@@ -44,28 +44,15 @@ from moisson.domain.drafts import (
 )
 from moisson.domain.enums import ChecksumType, Frequency, ResourceType
 from moisson.domain.exceptions import InvalidItem, SkipItem
-from moisson.mapping.frequencies import frequency_from_value
-from moisson.mapping.licenses import LicenseTable
+from moisson.mapping import ckan_fields
+from moisson.mapping.frequencies import frequency_from_any
+from moisson.mapping.language import DEFAULT_LANGUAGE, pick_language
+from moisson.mapping.licenses import NOT_SPECIFIED, LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
 
-DEFAULT_LANGUAGE = "fr"
 _log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- value parsers
-
-
-def pick_language(values: Mapping[str, Any], lang: str = DEFAULT_LANGUAGE) -> Any:
-    """The text of a language dictionary (ckanext-fluent): `lang`, then `fr`, then `en`,
-    then the first non-empty one. Keys match on their primary subtag (`fr-FR` is `fr`)."""
-    by_language: dict[str, Any] = {}
-    for key, value in values.items():
-        primary = str(key).replace("_", "-").split("-")[0].lower()
-        if value not in (None, "", []) and primary not in by_language:
-            by_language[primary] = value
-    for preferred in (lang.lower(), "fr", "en"):
-        if preferred in by_language:
-            return by_language[preferred]
-    return next(iter(by_language.values()), None)
 
 
 _FRENCH_MONTHS = {
@@ -103,6 +90,9 @@ def parse_datetime(value: Any) -> datetime | None:
         return _naive_utc(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1e8:
+        # Seconds since the epoch (older DCAT-AP CH APIs give `issued`, `temporals` so).
+        return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -289,7 +279,6 @@ def _boolean(value: Any) -> bool:
 Text = Annotated[str | None, BeforeValidator(_clean_text)]
 RequiredText = Annotated[str, BeforeValidator(_required_text)]
 LenientDatetime = Annotated[datetime | None, BeforeValidator(parse_datetime)]
-Size = Annotated[int | None, BeforeValidator(parse_size)]
 Flag = Annotated[bool, BeforeValidator(_boolean)]
 
 
@@ -323,12 +312,35 @@ class CkanResource(_CkanModel):
     description: Text = None
     format: Text = None
     mimetype: Text = None
-    size: Size = None
+    size: Any = None
     hash: Text = None
-    created: LenientDatetime = None
-    last_modified: LenientDatetime = None
+    created: Any = None
+    last_modified: Any = None
     resource_type: Text = None
     state: Text = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conventions(cls, data: Any) -> Any:
+        # ckanext-fluent `*_translated`, then the DCAT names ckanext-dcat and DCAT-AP CH
+        # use where plain CKAN's are missing.
+        if isinstance(data, Mapping):
+            data = dict(data)
+            for field, others in _RESOURCE_ALIASES.items():
+                if ckan_fields.blank(data.get(field)):
+                    data[field] = ckan_fields.first(data, *others)
+        return data
+
+
+_RESOURCE_ALIASES = {
+    "name": ("name_translated", "title_translated", "title"),
+    "description": ("description_translated",),
+    "url": ("download_url", "access_url"),
+    "mimetype": ("media_type", "mediaType"),
+    "size": ("byte_size", "byteSize", "resource_size"),
+    "created": ("issued",),
+    "last_modified": ("modified",),
+}
 
 
 class CkanPackage(_CkanModel):
@@ -355,17 +367,22 @@ class CkanPackage(_CkanModel):
     @classmethod
     def _prefer_translated_fields(cls, data: Any) -> Any:
         # ckanext-fluent keeps the plain field and adds `<field>_translated` dictionaries.
+        # DCAT-AP CH and ckanext-dcat scheming portals put the description in `description`
+        # (a text or a language dictionary) and leave `notes` out.
         if isinstance(data, Mapping):
             data = dict(data)
             for field in ("title", "notes"):
                 translated = data.get(f"{field}_translated")
                 if isinstance(translated, Mapping) and any(translated.values()):
                     data[field] = translated
+            if ckan_fields.blank(data.get("notes")):
+                data["notes"] = ckan_fields.first(data, "description_translated", "description")
         return data
 
     @field_validator("tags", mode="before")
     @classmethod
     def _tag_list(cls, value: Any, info: ValidationInfo) -> Any:
+        value = ckan_fields.decode_json(value)
         if isinstance(value, Mapping):  # fluent tags: {"fr": [...], "en": [...]}
             value = pick_language(value, _lang(info))
         if value is None:
@@ -476,30 +493,102 @@ def dataset_from_ckan(
     if not pkg.resources:
         raise SkipItem(f"Dataset {label} has no record")
 
-    extras = extras_from_ckan(pkg, log=log)
+    fields = package_fields(pkg)
+    extras = extras_from_ckan(pkg, fields=fields, log=log)
     created = _not_in_future(pkg.metadata_created, now)
+    license_id, license_extras = license_from_ckan(pkg, licenses, log=log)
+    keywords = [tag.name or tag.display_name for tag in pkg.tags if not _deleted(tag.state)]
+    keywords += ckan_fields.keywords_from_fields(fields, lang)
     return DatasetDraft(
         title=pkg.title,
         description=sanitize_description(pkg.notes),
-        tags=normalize_tags(tag.name for tag in pkg.tags if tag.name and not _deleted(tag.state)),
-        license=licenses.guess(pkg.license_id, pkg.license_url, pkg.license_title),
+        tags=normalize_tags(keyword for keyword in keywords if keyword),
+        license=license_id,
         frequency=extras.frequency,
         temporal_coverage=extras.temporal,
         spatial=extras.spatial,
+        contact_points=ckan_fields.contact_points_from_fields(fields, lang=lang, log=log),
         resources=tuple(
             draft
             for res in pkg.resources
             if (draft := resource_from_ckan(res, site_url=site_url, now=now, log=log)) is not None
         ),
-        extras=extras.values,
+        extras={**extras.values, **license_extras},
         harvest=HarvestMeta(
             remote_url=remote_url_from_ckan(pkg.model_dump(), site_url),
             ckan_name=pkg.name,
             ckan_source=pkg.url if pkg.url and not is_web_url(pkg.url) else None,
             # A date at midnight, as udata stores it (spec 6.2, asserted for DKAN).
             created_at=datetime.combine(created.date(), datetime.min.time()) if created else None,
+            # DCAT's issued/modified (ckanext-dcat, DCAT-AP CH), not `metadata_modified`,
+            # which moves on any CKAN-side edit (udata dropped it for that reason).
+            issued_at=_date_field(fields, "issued", now, log),
+            modified_at=_date_field(fields, "modified", now, log),
         ),
     )
+
+
+def package_fields(pkg: CkanPackage) -> dict[str, Any]:
+    """Every custom key of a package, top-level (ckanext-scheming) or in `extras`; an extra
+    wins over a top-level key of the same name."""
+    fields: dict[str, Any] = dict(pkg.model_extra or {})
+    for extra in pkg.extras:
+        if not ckan_fields.blank(extra.value) or extra.key not in fields:
+            fields[extra.key] = extra.value
+    return fields
+
+
+#: ISO 19115 reference date type standing in for a missing DCAT date.
+_REFERENCE_DATE_TYPES = {"issued": "publication", "modified": "revision"}
+
+
+def _date_field(
+    fields: Mapping[str, Any], key: str, now: datetime, log: logging.Logger
+) -> datetime | None:
+    value = fields.get(key)
+    if ckan_fields.blank(value):
+        value = ckan_fields.reference_dates(fields).get(_REFERENCE_DATE_TYPES[key])
+    if ckan_fields.blank(value):
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        log.warning("Unreadable %s date %r: dropped", key, value)
+    elif parsed > now:
+        log.warning("The %s date %s is in the future: dropped", key, parsed.isoformat())
+        return None
+    return parsed
+
+
+def license_from_ckan(
+    pkg: CkanPackage, licenses: LicenseTable, *, log: logging.Logger
+) -> tuple[str | None, dict[str, Any]]:
+    """udata's guess over the package's licence fields, then over its resources' `license`
+    (DCAT-AP CH puts licences there). A licence that matches nothing stays visible: its id,
+    title and URL go to the extras `ckan:license_*`, and the item log says so."""
+    declared = {
+        "license_id": pkg.license_id,
+        "license_title": pkg.license_title,
+        "license_url": pkg.license_url,
+    }
+    candidates = [pkg.license_id, pkg.license_url, pkg.license_title]
+    resource_licenses = ckan_fields.unique(
+        text
+        for res in pkg.resources
+        if (text := ckan_fields.text_of((res.model_extra or {}).get("license"), "en"))
+    )
+    found = licenses.guess(*candidates, *resource_licenses)
+    if found is not None or not any((*candidates, *resource_licenses)):
+        return found, {}
+    kept: dict[str, Any] = {f"ckan:{key}": value for key, value in declared.items() if value}
+    if resource_licenses:
+        kept["ckan:resource_licenses"] = resource_licenses
+    if NOT_SPECIFIED in {str(v).lower() for v in declared.values() if v}:
+        return None, {}
+    log.warning(
+        "Licence %s matches no known licence: kept in the extras, not as the licence",
+        ", ".join(f"{key}={value!r}" for key, value in kept.items()),
+    )
+    return None, kept
 
 
 def _deleted(state: str | None) -> bool:
@@ -514,29 +603,88 @@ def _not_in_future(value: datetime | None, now: datetime) -> datetime | None:
 def resource_from_ckan(
     res: CkanResource, *, site_url: str, now: datetime, log: logging.Logger
 ) -> ResourceDraft | None:
-    """One resource, or `None` for a deleted resource or one without a URL (logged)."""
+    """One resource, or `None` for a deleted resource or one without a URL (logged).
+    A size, checksum or date that cannot be read is dropped alone, with a log line."""
     if _deleted(res.state):
         return None
+    label = res.id or res.name or "?"
     if not res.url:
-        log.warning("Resource %s has no URL and is not harvested", res.id or res.name or "?")
+        log.warning("Resource %s has no URL and is not harvested", label)
         return None
+    created = _not_in_future(_resource_date(res.created, "created", label, log), now)
+    modified = _not_in_future(_resource_date(res.last_modified, "last_modified", label, log), now)
     return ResourceDraft(
         url=resource_url(res.url, site_url),
         title=res.name or "",
         description=sanitize_description(res.description),
-        format=res.format.lower() if res.format else None,
-        mime=res.mimetype.lower() if res.mimetype else None,
-        filesize=res.size,
-        checksum=checksum_from_hash(res.hash),
+        format=format_from_ckan(res.format),
+        mime=mime_from_ckan(res.mimetype),
+        filesize=_resource_size(res.size, label, log),
+        checksum=_resource_checksum(res, label, log),
         type=_RESOURCE_TYPES.get((res.resource_type or "").lower(), ResourceType.MAIN),
-        created_at=_not_in_future(res.created, now),
-        last_modified=_not_in_future(res.last_modified, now),
-        harvest=ResourceHarvestMeta(
-            remote_id=res.id,
-            issued_at=_not_in_future(res.created, now),
-            modified_at=_not_in_future(res.last_modified, now),
-        ),
+        created_at=created,
+        last_modified=modified,
+        harvest=ResourceHarvestMeta(remote_id=res.id, issued_at=created, modified_at=modified),
     )
+
+
+_EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+_IANA_MEDIA_TYPES = (
+    "https://www.iana.org/assignments/media-types/",
+    "http://www.iana.org/assignments/media-types/",
+)
+
+
+def format_from_ckan(value: str | None) -> str | None:
+    """Lower-cased, as udata stores it; an EU file-type IRI gives its code (`csv`)."""
+    if not value:
+        return None
+    return value.removeprefix(_EU_FILE_TYPE).lower()
+
+
+def mime_from_ckan(value: str | None) -> str | None:
+    """Lower-cased; an IANA media-type IRI gives its type (`text/csv`)."""
+    if not value:
+        return None
+    for prefix in _IANA_MEDIA_TYPES:
+        value = value.removeprefix(prefix)
+    return value.lower()
+
+
+def _resource_date(value: Any, key: str, label: str, log: logging.Logger) -> datetime | None:
+    if ckan_fields.blank(value):
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        log.warning("Resource %s: unreadable %s date %r dropped", label, key, value)
+    return parsed
+
+
+def _resource_size(value: Any, label: str, log: logging.Logger) -> int | None:
+    value = ckan_fields.decode_json(value)
+    if isinstance(value, Mapping):  # EnviDat: {"size_value": "12", "size_units": "mb"}
+        value = f"{value.get('size_value', '')} {value.get('size_units', '')}".strip()
+    if ckan_fields.blank(value):
+        return None
+    size = parse_size(value)
+    if size is None:
+        log.warning("Resource %s: unreadable size %r dropped", label, value)
+    return size
+
+
+def _resource_checksum(res: CkanResource, label: str, log: logging.Logger) -> Checksum | None:
+    """`hash`, with ckanext-dcat's `hash_algorithm` (a name or an SPDX IRI) when given."""
+    if not res.hash:
+        return None
+    algorithm = ckan_fields.text_of((res.model_extra or {}).get("hash_algorithm"), "en")
+    value = res.hash
+    if algorithm and ":" not in value:
+        name = algorithm.rsplit("#", 1)[-1].removeprefix("checksumAlgorithm_")
+        value = f"{name}:{value}"
+    checksum = checksum_from_hash(value) or checksum_from_hash(res.hash)
+    if checksum is None:
+        log.warning("Resource %s: unusable hash %r dropped", label, res.hash)
+    return checksum
 
 
 def resource_url(url: str, site_url: str) -> str:
@@ -565,9 +713,16 @@ class CkanExtras(BaseModel):
 _TOP_LEVEL_SPECIALS = ("spatial", "frequency", "temporal_start", "temporal_end")
 
 
-def extras_from_ckan(pkg: CkanPackage, *, log: logging.Logger) -> CkanExtras:
+def extras_from_ckan(
+    pkg: CkanPackage, *, fields: Mapping[str, Any] | None = None, log: logging.Logger
+) -> CkanExtras:
     """Interpret `spatial`, `spatial-text`, `spatial-uri`, `frequency`, `temporal_start` and
-    `temporal_end`; copy every other non-blank extra as it is (backends spec 6.2)."""
+    `temporal_end`; copy every other non-blank extra as it is (backends spec 6.2).
+
+    Where udata stops, the other conventions of `fields` (`ckan_fields`) fill what is still
+    empty: the frequency from `accrual_periodicity` or `frequency-of-update`, the temporal
+    coverage from `temporals`/`temporal_coverage`, the geometry from `spatial_coverage`,
+    `spatial_bbox` or `bbox-*`. Extras keep their raw copies, as udata keeps them."""
     raw: dict[str, Any] = {}
     for extra in pkg.extras:
         raw[extra.key] = extra.value
@@ -590,8 +745,10 @@ def extras_from_ckan(pkg: CkanPackage, *, log: logging.Logger) -> CkanExtras:
             # No GeoZones here: the engine's side knows none, so both are kept for people.
             values[f"ckan:{key}"] = value
         elif key == "frequency":
-            frequency = frequency_from_value(str(value))
+            # udata's rule (an IRI or a udata id), then EU and ISO 19115 codes.
+            frequency = frequency_from_any(str(value))
             if frequency is None:
+                log.warning("Unknown frequency %r: kept in the extras", value)
                 values["ckan:frequency"] = value
         elif key == "temporal_start":
             start = parse_period_bound(value, end=False)
@@ -610,7 +767,27 @@ def extras_from_ckan(pkg: CkanPackage, *, log: logging.Logger) -> CkanExtras:
         temporal = TemporalCoverage(start=start, end=end)
     elif start is not None:
         log.warning("Temporal coverage ends (%s) before it starts (%s)", end, start)
+    if fields is not None:
+        if frequency is None:
+            frequency = ckan_fields.frequency_from_fields(
+                {k: v for k, v in fields.items() if k != "frequency"}, log=log
+            )
+        temporal = temporal or ckan_fields.temporal_from_fields(
+            fields, parse_bound=parse_period_bound, log=log
+        )
+        if spatial is None:
+            spatial = _other_spatial(fields, log=log)
     return CkanExtras(values=values, frequency=frequency, temporal=temporal, spatial=spatial)
+
+
+def _other_spatial(fields: Mapping[str, Any], *, log: logging.Logger) -> SpatialCoverage | None:
+    for key, value in ckan_fields.spatial_candidates(fields):
+        if key == "spatial":
+            continue  # already read (and logged) as udata reads it
+        spatial = spatial_from_ckan(value, log=log)
+        if spatial is not None:
+            return spatial
+    return None
 
 
 def spatial_from_ckan(value: Any, *, log: logging.Logger) -> SpatialCoverage | None:

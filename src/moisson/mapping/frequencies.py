@@ -3,7 +3,8 @@
 udata ids and their legacy aliases, the Dublin Core and EU IRI vocabularies, and the ISO
 maintenance codes. Each mapping applies its own rule over them:
 - CKAN (`frequency_from_value`, spec 6.2): a full Dublin Core or EU IRI, else a udata id
-  (legacy aliases included), compared without regard to case;
+  (legacy aliases included), compared without regard to case; then (`frequency_from_any`)
+  an EU code or an ISO 19115 maintenance code, which udata leaves unread;
 - RDF (`moisson.mapping.rdf.frequency`): an IRI (`frequency_from_iri`), else a Dublin Core
   local name or EU code (`frequency_from_code`), compared without regard to case;
 - ISO 19139: `ISO_MAINTENANCE_FREQUENCIES`.
@@ -160,3 +161,25 @@ def frequency_from_value(value: str) -> Frequency | None:
     """CKAN's `frequency` extra: an IRI of either vocabulary, else a udata id, else `None`."""
     value = value.strip()
     return frequency_from_iri(value) or frequency_from_id(value)
+
+
+_BY_LOWER_ISO_CODE: dict[str, Frequency] = {
+    code.lower(): freq for code, freq in ISO_MAINTENANCE_FREQUENCIES.items()
+}
+
+
+def frequency_from_iso_code(value: str) -> Frequency | None:
+    """An ISO 19115 `MD_MaintenanceFrequencyCode` (`asNeeded`), also as the tail of a
+    codelist URL (`...#MD_MaintenanceFrequencyCode_asNeeded`), whatever its case."""
+    code = value.strip().rsplit("#", 1)[-1].removeprefix("MD_MaintenanceFrequencyCode_")
+    return _BY_LOWER_ISO_CODE.get(code.lower())
+
+
+def frequency_from_any(value: str) -> Frequency | None:
+    """Whatever a CKAN extension writes: an IRI of either vocabulary, a udata id, an EU
+    code (`IRREG`, DCAT-AP CH and ckanext-dcat), an ISO 19115 code (ckanext-spatial's
+    `frequency-of-update`). Tried in that order, so `frequency_from_value`'s answers stand."""
+    value = value.strip()
+    return (
+        frequency_from_value(value) or frequency_from_code(value) or frequency_from_iso_code(value)
+    )

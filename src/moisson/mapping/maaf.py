@@ -13,6 +13,7 @@ Where udata loses information we keep it:
   sets it). Known codes become udata zones and a granularity (the table udata intended); codes
   or granularities outside that table are kept verbatim in `extras`, since MAAF gives no
   geometry and we have no zone table to resolve INSEE codes against.
+- `maintainer`/`author` (with their e-mails) become contact points (udata keeps none);
 - each data file is paired with the `.cle` checksum file of the same name (udata gives the
   first `.cle` to every CSV).
 
@@ -36,13 +37,15 @@ from lxml import etree
 
 from moisson.domain.drafts import (
     Checksum,
+    ContactPointDraft,
     DatasetDraft,
     ResourceDraft,
     SpatialCoverage,
     TemporalCoverage,
 )
-from moisson.domain.enums import ChecksumType, Frequency
+from moisson.domain.enums import ChecksumType, ContactRole, Frequency
 from moisson.domain.exceptions import InvalidItem
+from moisson.mapping.contacts import contact_point
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
 from moisson.mapping.xml import XmlError, parse_xml
@@ -230,6 +233,7 @@ def dataset_from_maaf(
         spatial=spatial_from_maaf(metadata, log),
         resources=resources_from_maaf(metadata, checksums, now, log),
         extras=extras_from_maaf(metadata, log),
+        contact_points=contacts_from_maaf(metadata, log),
     )
 
 
@@ -332,6 +336,24 @@ def _territorial_codes(coverage: etree._Element) -> list[str]:
     """maaf.xsd: a comma-separated list of `type/code` territories."""
     raw = _text(coverage, "territorial_coverage_code") or ""
     return [code.strip() for code in raw.split(",") if code.strip()]
+
+
+def contacts_from_maaf(
+    metadata: etree._Element, log: logging.Logger
+) -> tuple[ContactPointDraft, ...] | None:
+    """`maintainer*` as the contact, `author*` as the creator (the extras keep the raw
+    values too); `None` when neither is usable, so that local contact points stay."""
+    found = [
+        contact
+        for role, key in ((ContactRole.CONTACT, "maintainer"), (ContactRole.CREATOR, "author"))
+        if (
+            contact := contact_point(
+                role, _text(metadata, key), _text(metadata, f"{key}_email"), log
+            )
+        )
+        is not None
+    ]
+    return tuple(found) or None
 
 
 def extras_from_maaf(metadata: etree._Element, log: logging.Logger) -> dict[str, Any]:

@@ -260,7 +260,8 @@ def test_geonetwork_xml() -> None:
     )  # fmt: skip
     assert set(draft.tags) == {"inspire", "biodiversity-dynamics"}
     assert draft.resources == ()
-    assert draft.frequency is None
+    # udata: None ("continual" is not a DCAT code); we read it as the ISO 19115 code it is.
+    assert draft.frequency == Frequency.SEVERAL_TIMES_A_DAY
     assert draft.spatial is None
 
 

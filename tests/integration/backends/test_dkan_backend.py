@@ -12,7 +12,8 @@ from tests.integration.backends.ckan_server import Canned, CkanReplayServer
 
 from moisson.backends import all_backends
 from moisson.backends.dkan import DkanBackend
-from moisson.domain.drafts import DatasetDraft
+from moisson.domain.drafts import ContactPointDraft, DatasetDraft
+from moisson.domain.enums import ContactRole, Frequency
 from moisson.harvest.context import make_context
 
 HAUTS_DE_FRANCE = SHARED_FIXTURES / "dkan" / "hautsdefrance" / "dkan-french-w-license.json"
@@ -50,7 +51,6 @@ class TestHautsDeFrance:
             "Liste et coordonnées des antennes de proximité du conseil régional Hauts-de-France."
         )
         assert draft.harvest.created_at == datetime(2019, 12, 10, 0, 0)
-        assert draft.harvest.modified_at is None
         assert draft.harvest.ckan_name == NAME
         assert draft.harvest.remote_url == f"https://opendata.hautsdefrance.fr/?q=dataset/{NAME}"
         assert draft.tags == (
@@ -68,12 +68,50 @@ class TestHautsDeFrance:
             "services-d-utilite-publique-et-services-publics",
             "somme",
         )
-        # Every extra is copied raw; none is special.
+        # Every extra is copied raw, as udata copies them.
         assert len(draft.extras) == 23
         assert draft.extras["frequency-of-update"] == "asNeeded"
         assert draft.extras["spatial_harvester"] == "true"
-        assert draft.frequency is None
-        assert draft.spatial is None
+
+    def test_beyond_udata(self, harvested: tuple[CkanReplayServer, list[DatasetDraft]]) -> None:
+        """What udata leaves out of this record and we keep (README, "More than udata")."""
+        _, (draft,) = harvested
+        # ckanext-spatial's ISO 19115 maintenance code.
+        assert draft.frequency == Frequency.PUNCTUAL
+        # The bbox-* extras.
+        assert draft.spatial is not None
+        assert draft.spatial.geom == {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [
+                    [
+                        [1.18652344, 48.80546301],
+                        [4.65820313, 48.80546301],
+                        [4.65820313, 51.16423318],
+                        [1.18652344, 51.16423318],
+                        [1.18652344, 48.80546301],
+                    ]
+                ]
+            ],
+        }
+        # The historical Licence Ouverte page.
+        assert draft.license == "fr-lo"
+        # maintainer*, responsible-party + contact-email, author_email.
+        assert draft.contact_points == (
+            ContactPointDraft(
+                name="Opendata de la Région Hauts-de-France",
+                email="opendata@hautsdefrance.fr",
+                role=ContactRole.CONTACT,
+            ),
+            ContactPointDraft(
+                name="Région Hauts-de-France",
+                email="sig@hautsdefrance.fr",
+                role=ContactRole.CONTACT,
+            ),
+            ContactPointDraft(email="sig@hautsdefrance.fr", role=ContactRole.CREATOR),
+        )
+        # dataset-reference-date `revision` (metadata_modified stays unread, as in udata).
+        assert draft.harvest.modified_at == datetime(2019, 10, 1)
 
     def test_resources(self, harvested: tuple[CkanReplayServer, list[DatasetDraft]]) -> None:
         _, (draft,) = harvested

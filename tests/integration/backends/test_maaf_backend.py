@@ -19,8 +19,8 @@ from tests.integration.backends.directory_server import DirectoryServer, Reply, 
 from moisson.backends import all_backends
 from moisson.backends.directory_listing import MAX_DEPTH
 from moisson.backends.maaf import FETCH_CONCURRENCY, PREFETCH_WINDOW, MaafBackend
-from moisson.domain.drafts import Checksum, DatasetDraft, SpatialCoverage
-from moisson.domain.enums import ChecksumType, Frequency, ItemKind
+from moisson.domain.drafts import Checksum, ContactPointDraft, DatasetDraft, SpatialCoverage
+from moisson.domain.enums import ChecksumType, ContactRole, Frequency, ItemKind
 from moisson.domain.exceptions import ItemError, SourceInvalid
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.harvest.context import RunContext, make_context
@@ -331,6 +331,14 @@ class TestGatherAndMap:
                 "Source": "EPHY",
                 "ETL": "0",
             },
+            # Beyond udata: the author as a contact point (the extras keep it as udata does).
+            contact_points=(
+                ContactPointDraft(
+                    name="Service de publication des données ouvertes",
+                    email="support@open-data.agriculture.gouv.fr",
+                    role=ContactRole.CREATOR,
+                ),
+            ),
         )
         assert alim.draft.private is False
         assert alim.draft.temporal_coverage is None
@@ -356,6 +364,11 @@ class TestGatherAndMap:
             "author": "Service de publication des données ouvertes",
             "Quartier": "SIAL",
         }
+        assert sial.draft.contact_points == (
+            ContactPointDraft(
+                name="Service de publication des données ouvertes", role=ContactRole.CREATOR
+            ),
+        )
 
     def test_payload_holds_the_descriptor_and_its_checksums(
         self, maaf_server: DirectoryServer, context_for

@@ -166,8 +166,8 @@ class TestMultilingual:
         assert draft.title == "English title"
         assert draft.tags == ("quality", "water")
 
-    def test_unknown_language_falls_back_to_french(self) -> None:
-        assert build(load("fluent.json"), lang="de").title == "Titre français"
+    def test_missing_preferred_language_falls_back_to_english(self) -> None:
+        assert build(load("fluent.json"), lang="de").title == "English title"
 
     def test_pick_language_order(self) -> None:
         assert pick_language({"en": "E", "es": "S"}, "fr") == "E"

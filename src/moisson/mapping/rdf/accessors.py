@@ -3,7 +3,8 @@
 Their semantics decide the expected values of the fixtures, so they follow udata exactly:
 - a literal's value is converted by datatype (dates, numbers, booleans); an ill-typed literal
   stays a string;
-- `single()` prefers a literal in the preferred language, else takes the first object;
+- `single()` follows the shared language rule (preferred language, then English, then any
+  non-empty value), where udata 17 took the first object after the preferred language;
 - nodes are "unwrapped" through a list of label properties, else give their identifier;
 - `unique_values()` unwraps through rdfs:label then dct:description, drops empties and
   duplicates, keeps document order.
@@ -18,6 +19,7 @@ from typing import Any
 from dateutil import parser as date_parser
 from pyoxigraph import BlankNode, Literal, NamedNode
 
+from moisson.mapping.language import choose
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCT, RDFS, XSD
 
@@ -89,14 +91,24 @@ def term_value(graph: RdfGraph, term: Term, unwrap: Sequence[NamedNode] = ()) ->
 
 
 def preferred(objects: Sequence[Term], language: str | None) -> Term | None:
-    """The first literal tagged `language`, else the first object."""
+    """The object to read among several: with a `language`, the shared language rule
+    (`moisson.mapping.language`: that language, then English, then an untagged value, then
+    any other non-empty one); without, the first object."""
     if not objects:
         return None
     if language:
-        for obj in objects:
-            if isinstance(obj, Literal) and obj.language == language:
-                return obj
+        chosen = choose(
+            ((obj.language if isinstance(obj, Literal) else None, obj) for obj in objects),
+            language,
+            is_blank=_blank_literal,
+        )
+        if chosen is not None:
+            return chosen
     return objects[0]
+
+
+def _blank_literal(term: Term) -> bool:
+    return isinstance(term, Literal) and not term.value.strip()
 
 
 def single(

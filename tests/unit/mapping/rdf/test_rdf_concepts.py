@@ -29,7 +29,14 @@ class TestFrequency:
                 Frequency.PUNCTUAL,
             ),
             ('"as_needed"', Frequency.PUNCTUAL),
-            ('"continual"', None),
+            # udata gives up on these two (spec 2.6); GeoNetwork writes them.
+            ('"continual"', Frequency.SEVERAL_TIMES_A_DAY),
+            ('"PUNCTUAL"', Frequency.PUNCTUAL),
+            ('"sometimes"', None),
+            (
+                "<http://standards.iso.org/iso/19115/resources/Codelists/cat/codelists.xml#asNeeded>",
+                Frequency.PUNCTUAL,
+            ),
             ("[ rdfs:label 'daily' ]", None),
         ],
     )
