@@ -11,7 +11,7 @@ PORT ?= 7000
 # The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install lock browser run test test-sqlite test-postgres lint bench clean
+.PHONY: install lock screenshots browser run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ test-sqlite: install
 
 test-postgres: install
 	MOISSON_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -n 2 tests
+
+# Rewrites the admin screenshots under docs/screenshots (the README shows them).
+screenshots: install browser
+	MOISSON_WRITE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts
