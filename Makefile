@@ -8,7 +8,7 @@ PORT ?= 7000
 # The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test test-sqlite test-postgres lint bench clean
+.PHONY: install pycsw-venv browser run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The CSW tests and benchmark run a real pycsw 2.6, which needs SQLAlchemy 1.4: it gets a
+# virtualenv of its own, with the exact versions of tests/csw_server/requirements.txt.
+PYCSW_VENV := .venv-pycsw
+PYCSW_STAMP := $(PYCSW_VENV)/.installed
+
+pycsw-venv: $(PYCSW_STAMP)
+
+$(PYCSW_STAMP): tests/csw_server/requirements.txt
+	$(PYTHON) -m venv $(PYCSW_VENV)
+	$(PYCSW_VENV)/bin/python -m pip install --quiet -r tests/csw_server/requirements.txt
+	@touch $(PYCSW_STAMP)
 
 # The admin's browser tests drive Debian's Chromium (Playwright never downloads a browser).
 browser:
@@ -31,13 +43,13 @@ run: install
 	$(BIN)/moisson db upgrade
 	$(BIN)/moisson serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install pycsw-venv browser
 	$(BIN)/python scripts/test.py --postgres-url '$(TEST_POSTGRES_URL)'
 
-test-sqlite: install
+test-sqlite: install pycsw-venv
 	$(BIN)/python -m pytest -n 2 tests
 
-test-postgres: install
+test-postgres: install pycsw-venv
 	MOISSON_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -n 2 tests
 
 lint: install
@@ -46,4 +58,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) $(PYCSW_VENV) var .pytest_cache

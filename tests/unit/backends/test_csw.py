@@ -10,6 +10,7 @@ from moisson.backends.csw import (
     OGC,
     CswPage,
     CswPaginator,
+    RequestPlan,
     build_get_records,
     exception_message,
 )
@@ -49,7 +50,9 @@ class TestBuildGetRecords:
 
     def test_other_queryable_spelling(self) -> None:
         root = parse_xml(
-            build_get_records(output_schema="x", start_position=1, type_queryable="apiso:Type")
+            build_get_records(
+                output_schema="x", start_position=1, plan=RequestPlan(type_queryable="apiso:Type")
+            )
         )
         names = {e.text for e in root.iter(f"{{{OGC}}}PropertyName")}
         assert "apiso:Type" in names
