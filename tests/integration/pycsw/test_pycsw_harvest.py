@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from importlib import import_module
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.csw_server.harness import PycswServer
-from tests.integration.harvest.conftest import load_run, make_org, make_source
+from tests.integration.harvest.conftest import Run, load_run, make_org, make_source
 from tests.integration.pycsw.conftest import MAX_RECORDS
 
 from moisson.backends.csw import (
@@ -30,7 +31,7 @@ from moisson.harvest.engine import run_job
 from moisson.mapping.iso19139 import file_identifier
 from moisson.mapping.xml import parse_xml
 from moisson.services.runs import create_pending_job
-from moisson.storage.models import Dataset
+from moisson.storage.models import Dataset, HarvestRecord, HarvestSource
 
 GEOIDE = "http://catalogue.geo-ide.developpement-durable.gouv.fr/fr-120066022-orphan-residentifier"
 HARVESTED = {
@@ -119,6 +120,25 @@ class TestGather:
         assert [r.method for r in seen] == ["GET"]  # no GetRecords sent
 
 
+def run_once(
+    db: Session, factory: sessionmaker[Session], settings: Settings, source: HarvestSource
+) -> Run:
+    loopback = settings.model_copy(update={"outbound_allow_networks": LOOPBACK})
+    job = create_pending_job(db, source)
+    db.commit()
+    run_job(factory, loopback, job.id)
+    db.expire_all()
+    return load_run(db, job.id)
+
+
+def remote_ids(db: Session, source: HarvestSource) -> dict[str, str | None]:
+    """Dataset id -> remote id, for the source's datasets."""
+    rows = db.execute(
+        select(Dataset.id, Dataset.harvest_remote_id).where(Dataset.harvest_source_id == source.id)
+    )
+    return dict(rows.all())
+
+
 class TestJob:
     def test_each_record_ends_alone(
         self,
@@ -127,13 +147,8 @@ class TestJob:
         session_factory: sessionmaker[Session],
         settings: Settings,
     ) -> None:
-        loopback = settings.model_copy(update={"outbound_allow_networks": LOOPBACK})
         source = make_source(db, url=pycsw.url, backend="csw-iso-19139", organization=make_org(db))
-        job = create_pending_job(db, source)
-        db.commit()
-        run_job(session_factory, loopback, job.id)
-        db.expire_all()
-        run = load_run(db, job.id)
+        run = run_once(db, session_factory, settings, source)
         assert run.job.status == "done-errors", [e.message for e in run.errors]
         by_status: dict[str, list[str | None]] = {}
         for item in run.items:
@@ -158,3 +173,45 @@ class TestJob:
         assert set(titles) == HARVESTED
         assert titles["shared-id"] == "First sharing"  # sorted first by fileIdentifier
         assert titles["IGNF_RPG"] == "RPG"
+
+    def test_a_source_harvested_with_file_identifiers_does_not_duplicate(
+        self,
+        pycsw: PycswServer,
+        db: Session,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+    ) -> None:
+        source = make_source(db, url=pycsw.url, backend="csw-iso-19139", organization=make_org(db))
+        run_once(db, session_factory, settings, source)
+        # What the previous version stored: every remote id is the record's fileIdentifier.
+        stored = db.scalars(select(HarvestRecord).where(HarvestRecord.source_id == source.id))
+        for record in list(stored):
+            old_id = file_identifier(parse_xml(record.payload or ""))
+            db.execute(
+                update(Dataset)
+                .where(Dataset.id == record.dataset_id)
+                .values(harvest_remote_id=old_id)
+            )
+            db.execute(
+                update(HarvestRecord)
+                .where(
+                    HarvestRecord.source_id == source.id,
+                    HarvestRecord.remote_id == record.remote_id,
+                )
+                .values(remote_id=old_id)
+            )
+        db.commit()
+        before = remote_ids(db, source)
+        assert "w-series" in before.values()
+        migration = import_module("moisson.migrations.versions.0014_csw_iso_citation_ids")
+        # IGNF_RPG and w-no-citation-id keep their id: it is their fileIdentifier.
+        assert migration.rekey_source(db.connection(), source.id) == len(HARVESTED) - 2
+        db.commit()
+
+        again = run_once(db, session_factory, settings, source)
+        after = remote_ids(db, source)
+        assert set(after) == set(before)  # the same datasets, none created
+        assert set(after.values()) == HARVESTED
+        done = [i for i in again.items if i.status == "done"]
+        assert {i.remote_id for i in done} == HARVESTED
+        assert not [i for i in again.items if i.status == "archived"]

@@ -61,7 +61,11 @@ def file_identifier(record: etree._Element) -> str | None:
 
 def citation_identifier(record: etree._Element) -> str | None:
     """The resource's identifier, as `dataset_identifier` reads it (`None` without one)."""
-    citation = find(record, "gmd:identificationInfo/*/gmd:citation/gmd:CI_Citation")
+    # The same element `dataset_from_iso` reads `dct_identifier` from.
+    identification = find(record, "gmd:identificationInfo/*")
+    if identification is None:
+        return None
+    citation = find(identification, "gmd:citation/gmd:CI_Citation")
     if citation is None:
         return None
     return dataset_identifier(citation, RecordReader(record, "fr"))
