@@ -11,7 +11,7 @@ from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
 from tests.integration.backends.csw_replay import URL, CswReplay, MemoryPageCache, csw_context
 
 from moisson.backends import all_backends
-from moisson.backends.csw import body_digest, page_key
+from moisson.backends.csw import OGC, body_digest, page_key
 from moisson.backends.csw_iso19139 import CswIso19139Backend
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -268,3 +268,62 @@ def test_registered() -> None:
     info = CswIso19139Backend.info.as_api()
     assert info["label"] == "CSW-ISO-19139"
     assert [c["key"] for c in info["extra_configs"]] == ["remote_url_prefix"]
+
+
+class TestCapabilities:
+    def test_requests_follow_the_capabilities(self) -> None:
+        server = CswReplay(dict(GEONETWORK), capabilities=LOCAL / "pycsw-capabilities.xml")
+        records, _ = harvest(context(server))
+        assert len(records) == 6
+        assert len(server.capabilities_requests) == 1  # once per run
+        for request in server.requests:
+            names = [e.text for e in parse_xml(request.content).iter(f"{{{OGC}}}PropertyName")]
+            assert names == ["apiso:Type"] * 4 + ["apiso:Identifier"]
+
+    def test_refused_sort_is_dropped(self, caplog: pytest.LogCaptureFixture) -> None:
+        def unless_sorted(page: int) -> Callable[[bytes], Path]:
+            def serve(body: bytes) -> Path:
+                return (
+                    LOCAL / "exception-report-sort.xml" if b"SortBy" in body else GEONETWORK[page]
+                )
+
+            return serve
+
+        server = CswReplay({n: unless_sorted(n) for n in (1, 3, 5)})
+        records, _ = harvest(context(server))
+        assert server.starts == [1, 1, 3, 5]
+        assert [b"SortBy" in r.content for r in server.requests] == [True, False, False, False]
+        assert len(records) == 6
+        assert "asking again with type filter on apiso:type" in caplog.text
+
+    def test_a_later_page_refused_fails_the_source(self) -> None:
+        server = CswReplay({1: GEONETWORK[1], 3: LOCAL / "exception-report-sort.xml"})
+        with pytest.raises(SourceInvalid, match="Invalid ogc:SortProperty"):
+            harvest(context(server))
+        assert server.starts == [1, 3]  # the query is not changed in the middle of a walk
+
+    def test_matched_changing_during_the_run_fails_one_item(self) -> None:
+        server = CswReplay({1: LOCAL / "short-page-1.xml", 2: LOCAL / "matched-grows-page-2.xml"})
+        records, drafts = harvest(context(server))
+        assert [r.remote_id for r in records[:3]] == [
+            "dataset-short-1",
+            "dataset-short-2",
+            "dataset-short-3",
+        ]
+        assert len(drafts) == 3  # every record read is harvested
+        last = records[3]
+        assert last.remote_id is None
+        assert last.failure is not None
+        assert "numberOfRecordsMatched changed from 3 to 4" in last.failure
+        assert "nothing is archived" in last.failure
+
+    def test_server_without_iso_output_fails_at_once(self, tmp_path: Path) -> None:
+        capabilities = tmp_path / "capabilities.xml"
+        text = (LOCAL / "pycsw-capabilities.xml").read_text()
+        capabilities.write_text(
+            text.replace("http://www.isotc211.org/2005/gmd</ows:Value>", "x</ows:Value>")
+        )
+        server = CswReplay(dict(GEONETWORK), capabilities=capabilities)
+        with pytest.raises(SourceInvalid, match="does not offer ISO 19139 output"):
+            harvest(context(server))
+        assert server.requests == []
