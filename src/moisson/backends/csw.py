@@ -1,8 +1,10 @@
 """CSW 2.0.2 `GetRecords` over POST, shared by the `csw-*` backends (backends spec 4).
 
-What is generic here: building the request for a given `outputSchema` and `typeNames`,
-reading `SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page
-cache of incremental runs. What a backend plugs in: how one record element becomes
+What is generic here: building the request for a given `outputSchema` and `typeNames`
+from what the server's GetCapabilities say it supports (`RequestPlan`), the documented
+order of simpler requests when the server refuses one (`next_plan`), reading
+`SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page cache of
+incremental runs. What a backend plugs in: how one record element becomes
 `RemoteRecord`s (an ISO 19139 record is one dataset; a DCAT record may describe none, one
 or several datasets and services).
 """

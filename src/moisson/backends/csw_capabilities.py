@@ -47,13 +47,23 @@ class CswCapabilities:
         return self.problem is None
 
     def queryable(self, name: str) -> str | None:
-        """The server's spelling of queryable `name` (compared case-insensitively), `None`
-        when the server lists its queryables and this one is not among them, and `name`
-        itself when the server does not list them."""
+        """The server's spelling of queryable `name` (`apiso:Type`), compared
+        case-insensitively; `None` when the server lists its queryables and this one is not
+        among them, and `name` itself when the server does not list them.
+
+        A server that lists them without their prefix (GeoNetwork writes `Type`,
+        `Identifier`) gets `name`'s prefix on its own spelling (`apiso:Type`)."""
         if self.queryables is None:
             return name
         wanted = name.lower()
-        return next((q for q in self.queryables if q.lower() == wanted), None)
+        prefix, _, local = name.rpartition(":")
+        for listed in self.queryables:
+            if listed.lower() == wanted:
+                return listed
+        for listed in self.queryables:
+            if ":" not in listed and listed.lower() == local.lower():
+                return f"{prefix}:{listed}" if prefix else listed
+        return None
 
     def offers_schema(self, schema: str) -> bool:
         return self.output_schemas is None or schema in self.output_schemas

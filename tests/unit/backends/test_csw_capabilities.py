@@ -48,6 +48,13 @@ class TestParse:
         assert pycsw.queryable("APISO:IDENTIFIER") == "apiso:Identifier"
         assert pycsw.queryable("apiso:NotAThing") is None
 
+    def test_queryables_listed_without_prefix(self) -> None:
+        # GeoNetwork lists its ISO queryables without the apiso: prefix.
+        capabilities = CswCapabilities(queryables=("Title", "Type", "Identifier"))
+        assert capabilities.queryable("apiso:type") == "apiso:Type"
+        assert capabilities.queryable("apiso:Identifier") == "apiso:Identifier"
+        assert capabilities.queryable("apiso:Modified") is None
+
     def test_unknown_capabilities_allow_everything(self) -> None:
         capabilities = unknown("HTTP 404")
         assert not capabilities.known
