@@ -351,6 +351,12 @@ def read_capabilities(
         )
     elif not capabilities.offers_schema(output_schema):
         raise SourceInvalid(schema_refused(capabilities))
+    else:
+        ctx.log.info(
+            "CSW GetCapabilities: request %s; MaxRecordDefault %s",
+            first_plan(capabilities).describe(),
+            capabilities.max_record_default,
+        )
     return capabilities
 
 
