@@ -360,7 +360,7 @@ def read_capabilities(
     return capabilities
 
 
-def _first_page(
+def request_first_page(
     ctx: HarvestContext, client: CswClient, capabilities: CswCapabilities
 ) -> tuple[httpx.Response, CswPage]:
     """Page 1, asked again with a simpler request each time the server refuses one
@@ -442,7 +442,7 @@ def iter_records(
         start = paginator.start
         key = page_key(ctx.source.url, start)
         if start == 1:
-            response, page = _first_page(ctx, client, capabilities)
+            response, page = request_first_page(ctx, client, capabilities)
         else:
             response = client.post(start)
             page = None

@@ -18,8 +18,8 @@ from moisson.backends.csw import (
     DEFAULT_PAGE_SIZE,
     CswClient,
     RequestPlan,
-    _first_page,
     first_plan,
+    request_first_page,
 )
 from moisson.backends.csw_capabilities import fetch_capabilities, unknown
 from moisson.backends.csw_dcat import CswDcatBackend
@@ -96,7 +96,7 @@ class TestGather:
         capabilities = unknown("test")
         csw = CswClient(client, pycsw.url, output_schema=ISO_19139_SCHEMA)
         csw.plan = first_plan(capabilities)
-        _, page = _first_page(ctx, csw, capabilities)
+        _, page = request_first_page(ctx, csw, capabilities)
         assert len(page.records) == MAX_RECORDS
         assert page.next_record == MAX_RECORDS + 1
         assert csw.plan == RequestPlan(type_queryable="apiso:Type", sort_property=None)
