@@ -12,6 +12,7 @@ or several datasets and services).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -323,8 +324,14 @@ def failed_record(xml: str, message: str) -> RemoteRecord:
     )
 
 
+_SEARCH_STATUS = re.compile(rb"<(?:[\w.-]+:)?SearchStatus\b[^>]*>")
+
+
 def body_digest(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=20).hexdigest()
+    """The page-cache digest of a `GetRecords` answer. `csw:SearchStatus` is left out: it
+    only carries the time of the answer (pycsw and GeoNetwork write it into every response),
+    which would make every page look changed."""
+    return hashlib.blake2b(_SEARCH_STATUS.sub(b"", body), digest_size=20).hexdigest()
 
 
 def page_key(url: str, start: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.csw_server.harness import PycswServer
+from tests.integration.backends.csw_replay import MemoryPageCache
 from tests.integration.harvest.conftest import Run, load_run, make_org, make_source
 from tests.integration.pycsw.conftest import MAX_RECORDS
 
@@ -61,6 +62,11 @@ def client(seen: list[httpx.Request]) -> Iterator[httpx.Client]:
         yield http
 
 
+def posts_for(records: int) -> list[int]:
+    """The start positions of the pages pycsw serves `records` records in."""
+    return list(range(1, records + 1, MAX_RECORDS))
+
+
 def posts(seen: list[httpx.Request]) -> list[int]:
     return [int(parse_xml(r.content).get("startPosition", "0")) for r in seen if r.method == "POST"]
 
@@ -75,7 +81,7 @@ class TestGather:
         # One GetCapabilities, then pages of MAX_RECORDS although DEFAULT_PAGE_SIZE is asked.
         assert [r.method for r in seen][:1] == ["GET"]
         assert MAX_RECORDS < DEFAULT_PAGE_SIZE
-        assert posts(seen) == list(range(1, RECORDS_SERVED + 1, MAX_RECORDS))
+        assert posts(seen) == posts_for(RECORDS_SERVED) == [1, 5, 9, 13]
         body = parse_xml(seen[1].content)
         assert body.get("maxRecords") == str(DEFAULT_PAGE_SIZE)
         # The server's own spelling of the queryables, as its capabilities list them.
@@ -86,6 +92,20 @@ class TestGather:
         assert file_ids == sorted(file_ids)  # type: ignore[type-var]
         assert "w-feature-catalogue" not in file_ids
         assert {r.remote_id for r in records} >= HARVESTED
+
+    def test_unchanged_pages_are_replayed_from_the_page_cache(
+        self, pycsw: PycswServer, client: httpx.Client
+    ) -> None:
+        # pycsw stamps every answer with the time: the digest leaves that stamp out.
+        first = MemoryPageCache()
+        ctx = make_context(CswIso19139Backend.info, pycsw.url, client, pages=first)
+        records = list(CswIso19139Backend().gather(ctx))
+        assert len(first.offered) == len(posts_for(RECORDS_SERVED))
+        remembered = MemoryPageCache({page.key: page for page in first.offered})
+        ctx = make_context(CswIso19139Backend.info, pycsw.url, client, pages=remembered)
+        again = list(CswIso19139Backend().gather(ctx))
+        assert [r.remote_id for r in again] == [r.remote_id for r in records]
+        assert all(r.unchanged and r.payload is None for r in again)
 
     def test_udata_request_is_refused_then_each_fallback_is_tried(
         self, pycsw: PycswServer, client: httpx.Client, seen: list[httpx.Request]

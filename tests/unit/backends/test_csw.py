@@ -11,6 +11,7 @@ from moisson.backends.csw import (
     CswPage,
     CswPaginator,
     RequestPlan,
+    body_digest,
     build_get_records,
     exception_message,
 )
@@ -110,3 +111,17 @@ class TestExceptionMessage:
     def test_falls_back_to_the_whole_text(self) -> None:
         root = parse_xml(b"<ExceptionReport>  something   broke </ExceptionReport>")
         assert exception_message(root) == "something broke"
+
+
+class TestBodyDigest:
+    def test_the_search_status_timestamp_is_left_out(self) -> None:
+        page = (
+            '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">'
+            '<csw:SearchStatus timestamp="{}"/><csw:SearchResults numberOfRecordsMatched="1"'
+            ' numberOfRecordsReturned="1" nextRecord="0"><r/></csw:SearchResults>'
+            "</csw:GetRecordsResponse>"
+        )
+        first = page.format("2026-12-03T10:00:00Z").encode()
+        later = page.format("2026-12-03T11:30:00.123456Z").encode()
+        assert body_digest(first) == body_digest(later)
+        assert body_digest(first) != body_digest(first.replace(b"<r/>", b"<r>x</r>"))
