@@ -134,7 +134,10 @@ def main() -> None:
         fresh_database(args.database_url) as db_url,
     ):
         loading = time.perf_counter()
-        with PycswServer(written, workdir=Path(workdir), max_records=100) as pycsw:
+        pycsw_server = PycswServer(
+            written, workdir=Path(workdir), max_records=100, start_timeout=3600
+        )
+        with pycsw_server as pycsw:
             print(
                 f"pycsw 2.6.2: {args.records} ISO 19139 records loaded in "
                 f"{time.perf_counter() - loading:.0f}s, maxrecords 100, served on {pycsw.url}"
