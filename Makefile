@@ -11,7 +11,7 @@ PORT ?= 7000
 # The PostgreSQL pass of `make test` runs against this server (DESIGN.md section 6).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install lock screenshots browser run test test-sqlite test-postgres lint bench clean
+.PHONY: install lock pycsw-venv screenshots browser run test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,18 @@ lock: install
 	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
 		--output-file $(LOCK) pyproject.toml
 
+# The CSW tests and benchmark run a real pycsw 2.6, which needs SQLAlchemy 1.4: it gets a
+# virtualenv of its own, with the exact versions of tests/csw_server/requirements.txt.
+PYCSW_VENV := .venv-pycsw
+PYCSW_STAMP := $(PYCSW_VENV)/.installed
+
+pycsw-venv: $(PYCSW_STAMP)
+
+$(PYCSW_STAMP): tests/csw_server/requirements.txt
+	$(PYTHON) -m venv $(PYCSW_VENV)
+	$(PYCSW_VENV)/bin/python -m pip install --quiet -r tests/csw_server/requirements.txt
+	@touch $(PYCSW_STAMP)
+
 # The admin's browser tests drive Debian's Chromium (Playwright never downloads a browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -40,13 +52,13 @@ run: install
 	$(BIN)/moisson db upgrade
 	$(BIN)/moisson serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install pycsw-venv browser
 	$(BIN)/python scripts/test.py --postgres-url '$(TEST_POSTGRES_URL)'
 
-test-sqlite: install
+test-sqlite: install pycsw-venv
 	$(BIN)/python -m pytest -n 2 tests
 
-test-postgres: install
+test-postgres: install pycsw-venv
 	MOISSON_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m pytest -n 2 tests
 
 # Rewrites the admin screenshots under docs/screenshots (the README shows them).
@@ -59,4 +71,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) $(PYCSW_VENV) var .pytest_cache

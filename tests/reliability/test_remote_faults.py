@@ -203,7 +203,9 @@ FAULTS: dict[str, tuple[Inject, Expect, dict[str, Expect]]] = {
     "429-retry-after-recovers": (
         _prepend(lambda c: [Reply(status=429, headers={"Retry-After": "1"})]),
         Expect("done", None, 2),
-        {"csw-iso-19139": Expect("done", None, 2 + 2)},  # 3 pages; the 1st asked twice
+        # GetCapabilities (asked twice: the 429 first), then 3 pages; the capabilities
+        # answer is a GetRecords page, so udata's request is sent as is.
+        {"csw-iso-19139": Expect("done", None, 2 + 3)},
     ),
     "429-retry-after-too-long": (
         _script(lambda c: Reply(status=429, headers={"Retry-After": "3600"})),
@@ -218,7 +220,7 @@ FAULTS: dict[str, tuple[Inject, Expect, dict[str, Expect]]] = {
     "5xx-burst-recovers": (
         _prepend(lambda c: [Reply(status=503), Reply(status=502)]),
         Expect("done", None, 3),
-        {"csw-iso-19139": Expect("done", None, 3 + 2)},
+        {"csw-iso-19139": Expect("done", None, 3 + 3)},  # GetCapabilities x3, 3 pages
     ),
     "5xx-persistent": (
         _script(lambda c: Reply(status=500, body=b"Internal Server Error")),
@@ -233,7 +235,9 @@ FAULTS: dict[str, tuple[Inject, Expect, dict[str, Expect]]] = {
             "dcat": Expect("failed", "The document is not valid turtle RDF", 1),
             # package_search answered HTML: CKAN falls back to package_list, which fails.
             "ckan": Expect("failed", "package_list", 1),
-            "csw-iso-19139": Expect("failed", "root element 'html'", 1),
+            # GetCapabilities answered HTML (unusable, udata's request follows), then
+            # GetRecords: refused.
+            "csw-iso-19139": Expect("failed", "root element 'html'", 2),
             # An HTML page *is* a directory listing to MAAF: one without links is an empty
             # directory. Nothing is archived: the ratio guard refuses (see empty-catalog).
             "maaf": Expect("done", "Autoarchive skipped", 1),
@@ -266,14 +270,15 @@ FAULTS: dict[str, tuple[Inject, Expect, dict[str, Expect]]] = {
         {
             "ckan": Expect("failed", "does not page with `start`", 2),
             "dcat": Expect("failed", "The catalog pages loop", 2),
-            "csw-iso-19139": Expect("failed", "nextRecord 1 goes back from position 3, after 4", 2),
+            # GetCapabilities, then pages 1 and 3: the loop guard stops there.
+            "csw-iso-19139": Expect("failed", "nextRecord 1 goes back from position 3, after 4", 3),
         },
     ),
     "empty-catalog": (
         lambda server, catalog, _s, _h: (catalog.install_empty(server), Stage())[1],
         # Every dataset vanished at once: the autoarchive ratio guard refuses and says so.
         Expect("done", "Autoarchive skipped", 1),
-        {},
+        {"csw-iso-19139": Expect("done", "Autoarchive skipped", 2)},  # + GetCapabilities
     ),
 }
 

@@ -1,8 +1,10 @@
 """CSW 2.0.2 `GetRecords` over POST, shared by the `csw-*` backends (backends spec 4).
 
-What is generic here: building the request for a given `outputSchema` and `typeNames`,
-reading `SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page
-cache of incremental runs. What a backend plugs in: how one record element becomes
+What is generic here: building the request for a given `outputSchema` and `typeNames`
+from what the server's GetCapabilities say it supports (`RequestPlan`), the documented
+order of simpler requests when the server refuses one (`next_plan`), reading
+`SearchResults`, OWS exception reports, the `nextRecord` paging rules and the page cache of
+incremental runs. What a backend plugs in: how one record element becomes
 `RemoteRecord`s (an ISO 19139 record is one dataset; a DCAT record may describe none, one
 or several datasets and services).
 """
@@ -10,6 +12,7 @@ or several datasets and services).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -17,6 +20,7 @@ import httpx
 from lxml import etree
 
 from moisson.backends.base import HarvestContext
+from moisson.backends.csw_capabilities import CswCapabilities, fetch_capabilities
 from moisson.domain.capabilities import ExtraConfigSpec
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import SourceInvalid
@@ -28,12 +32,15 @@ CSW = "http://www.opengis.net/cat/csw/2.0.2"
 OGC = "http://www.opengis.net/ogc"
 APISO = "http://www.opengis.net/cat/csw/apiso/1.0"
 GMD = "http://www.isotc211.org/2005/gmd"
+ISO_19139_SCHEMA = GMD
+"""The `outputSchema` of ISO 19139 output."""
 
 RECORD_TYPES = ("dataset", "nonGeographicDataset", "series", "service")
 """The hierarchy levels asked for; anything else (feature catalogues, models...) is not
 harvestable as a dataset."""
 TYPE_QUERYABLES = ("apiso:type", "apiso:Type")
-"""The spelling of the queryable in the spec first; some servers only accept the other."""
+"""The spelling of the queryable in the spec first, the other one tried when a server
+that does not list its queryables refuses it."""
 DEFAULT_PAGE_SIZE = 25
 
 REMOTE_URL_PREFIX = ExtraConfigSpec(
@@ -51,16 +58,68 @@ def remote_url_prefix(ctx: HarvestContext) -> str | None:
     return ctx.config.extra(REMOTE_URL_PREFIX.key) or None  # noqa: S610 - not Django
 
 
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """How the `GetRecords` requests of a run are shaped."""
+
+    type_queryable: str | None = TYPE_QUERYABLES[0]
+    """The queryable the record-type filter is on; `None`: no filter (the records of other
+    types are then left out when mapped)."""
+    sort_property: str | None = "apiso:identifier"
+    """The queryable sorted on so that paging is stable; `None`: unsorted (paging follows
+    `nextRecord` all the same)."""
+
+    def describe(self) -> str:
+        type_filter = f"type filter on {self.type_queryable}" if self.type_queryable else None
+        sort = f"sorted on {self.sort_property}" if self.sort_property else None
+        return ", ".join(p for p in (type_filter, sort) if p) or "no filter, unsorted"
+
+
+def first_plan(capabilities: CswCapabilities) -> RequestPlan:
+    """The request the capabilities allow: udata's when they are unknown; else the record
+    type filter and the identifier sort on the queryables the server advertises, in its
+    spelling, and neither when it does not advertise them."""
+    type_queryable = capabilities.queryable("apiso:Type") if capabilities.filters else None
+    if not capabilities.known or capabilities.queryables is None:
+        type_queryable = TYPE_QUERYABLES[0] if capabilities.filters else None
+        return RequestPlan(type_queryable=type_queryable, sort_property="apiso:identifier")
+    return RequestPlan(
+        type_queryable=type_queryable, sort_property=capabilities.queryable("apiso:Identifier")
+    )
+
+
+def next_plan(plan: RequestPlan, refusal: str, capabilities: CswCapabilities) -> RequestPlan | None:
+    """The request to try after the server refused `plan` with `refusal`, or `None` when
+    nothing is left to drop. The order of attempts (README, "CSW"):
+
+    1. a refusal that names the sort: the same request unsorted;
+    2. a refusal about the constraint, when the server's queryables are unknown: the other
+       spelling of the type queryable (`apiso:Type`);
+    3. a refusal about the constraint again: no record-type filter at all.
+    """
+    lowered = refusal.lower()
+    if "sort" in lowered:
+        return replace(plan, sort_property=None) if plan.sort_property else None
+    about_constraint = any(
+        word in lowered for word in ("queryable", "constraint", "filter", "propertyname", "apiso:")
+    )
+    if not about_constraint or plan.type_queryable is None:
+        return None
+    if capabilities.queryables is None and plan.type_queryable == TYPE_QUERYABLES[0]:
+        return replace(plan, type_queryable=TYPE_QUERYABLES[1])
+    return replace(plan, type_queryable=None)
+
+
 def build_get_records(
     *,
     output_schema: str,
     start_position: int,
     max_records: int = DEFAULT_PAGE_SIZE,
     type_names: str = "gmd:MD_Metadata",
-    type_queryable: str = TYPE_QUERYABLES[0],
+    plan: RequestPlan = RequestPlan(),
 ) -> bytes:
     """The XML body of a `GetRecords` request (spec 4.1): full records of the harvestable
-    types, sorted by identifier so that paging is stable between requests."""
+    types, sorted by identifier, as far as `plan` allows."""
     nsmap = {"csw": CSW, "ogc": OGC, "apiso": APISO, "gmd": GMD}
     root = etree.Element(
         f"{{{CSW}}}GetRecords",
@@ -75,17 +134,21 @@ def build_get_records(
     )
     query = etree.SubElement(root, f"{{{CSW}}}Query", typeNames=type_names)
     etree.SubElement(query, f"{{{CSW}}}ElementSetName").text = "full"
-    constraint = etree.SubElement(query, f"{{{CSW}}}Constraint", version="1.1.0")
-    any_type = etree.SubElement(etree.SubElement(constraint, f"{{{OGC}}}Filter"), f"{{{OGC}}}Or")
-    for record_type in RECORD_TYPES:
-        equal = etree.SubElement(any_type, f"{{{OGC}}}PropertyIsEqualTo")
-        etree.SubElement(equal, f"{{{OGC}}}PropertyName").text = type_queryable
-        etree.SubElement(equal, f"{{{OGC}}}Literal").text = record_type
-    sort_property = etree.SubElement(
-        etree.SubElement(query, f"{{{OGC}}}SortBy"), f"{{{OGC}}}SortProperty"
-    )
-    etree.SubElement(sort_property, f"{{{OGC}}}PropertyName").text = "apiso:identifier"
-    etree.SubElement(sort_property, f"{{{OGC}}}SortOrder").text = "ASC"
+    if plan.type_queryable:
+        constraint = etree.SubElement(query, f"{{{CSW}}}Constraint", version="1.1.0")
+        any_type = etree.SubElement(
+            etree.SubElement(constraint, f"{{{OGC}}}Filter"), f"{{{OGC}}}Or"
+        )
+        for record_type in RECORD_TYPES:
+            equal = etree.SubElement(any_type, f"{{{OGC}}}PropertyIsEqualTo")
+            etree.SubElement(equal, f"{{{OGC}}}PropertyName").text = plan.type_queryable
+            etree.SubElement(equal, f"{{{OGC}}}Literal").text = record_type
+    if plan.sort_property:
+        sort_property = etree.SubElement(
+            etree.SubElement(query, f"{{{OGC}}}SortBy"), f"{{{OGC}}}SortProperty"
+        )
+        etree.SubElement(sort_property, f"{{{OGC}}}PropertyName").text = plan.sort_property
+        etree.SubElement(sort_property, f"{{{OGC}}}SortOrder").text = "ASC"
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -178,12 +241,16 @@ def _int_attribute(element: etree._Element, name: str) -> int | None:
         return None
 
 
-class CswClient:
-    """Posts `GetRecords` requests for one source and reads the answers.
+class Refused(Exception):
+    """The server answered a `GetRecords` with an exception report."""
 
-    The spelling of the type queryable is remembered for the whole run once a server has
-    refused the first one.
-    """
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CswClient:
+    """Posts `GetRecords` requests for one source, shaped by `plan`, and reads the answers."""
 
     def __init__(
         self,
@@ -193,14 +260,14 @@ class CswClient:
         output_schema: str,
         type_names: str = "gmd:MD_Metadata",
         page_size: int = DEFAULT_PAGE_SIZE,
+        plan: RequestPlan = RequestPlan(),
     ) -> None:
         self.http = http
         self.url = url
         self.output_schema = output_schema
         self.type_names = type_names
         self.page_size = page_size
-        self.type_queryable = TYPE_QUERYABLES[0]
-        self._spelling_switched = False
+        self.plan = plan
 
     def post(self, start: int) -> httpx.Response:
         body = build_get_records(
@@ -208,16 +275,16 @@ class CswClient:
             start_position=start,
             max_records=self.page_size,
             type_names=self.type_names,
-            type_queryable=self.type_queryable,
+            plan=self.plan,
         )
         return self.http.post(self.url, content=body, headers={"Content-Type": "application/xml"})
 
-    def parse(self, response: httpx.Response, start: int) -> CswPage | None:
-        """The page, or `None` when the server refused the queryable spelling and the
-        request should be sent again (with the other spelling, now remembered).
+    def parse(self, response: httpx.Response, start: int) -> CswPage:
+        """The page of a `GetRecordsResponse`.
 
-        Raises `SourceInvalid` for an exception report or a body that is not a CSW answer,
-        and lets `httpx.HTTPStatusError` out for HTTP errors without an exception report.
+        Raises `Refused` for an exception report, `SourceInvalid` for a body that is not a
+        CSW answer, and lets `httpx.HTTPStatusError` out for HTTP errors without an
+        exception report.
         """
         try:
             root = parse_xml(response.content)
@@ -227,12 +294,7 @@ class CswClient:
                 f"Failed to query CSW: the response is not usable XML ({exc})"
             ) from None
         if local_name(root) == "ExceptionReport":
-            message = exception_message(root)
-            if not self._spelling_switched and _mentions_type_queryable(message):
-                self._spelling_switched = True
-                self.type_queryable = TYPE_QUERYABLES[1]
-                return None
-            raise SourceInvalid(f"Failed to query CSW: {message}")
+            raise Refused(exception_message(root))
         response.raise_for_status()
         results = root.find(f"{{{CSW}}}SearchResults")
         if local_name(root) != "GetRecordsResponse" or results is None:
@@ -249,11 +311,6 @@ class CswClient:
         )
 
 
-def _mentions_type_queryable(message: str) -> bool:
-    lowered = message.lower()
-    return "apiso:type" in lowered or "queryable" in lowered
-
-
 def failed_record(xml: str, message: str) -> RemoteRecord:
     """A record that could not be read: the engine records a failed item with `message`
     and the record's XML as details, and goes on with the next record (spec 4.2)."""
@@ -267,8 +324,14 @@ def failed_record(xml: str, message: str) -> RemoteRecord:
     )
 
 
+_SEARCH_STATUS = re.compile(rb"<(?:[\w.-]+:)?SearchStatus\b[^>]*>")
+
+
 def body_digest(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=20).hexdigest()
+    """The page-cache digest of a `GetRecords` answer. `csw:SearchStatus` is left out: it
+    only carries the time of the answer (pycsw and GeoNetwork write it into every response),
+    which would make every page look changed."""
+    return hashlib.blake2b(_SEARCH_STATUS.sub(b"", body), digest_size=20).hexdigest()
 
 
 def page_key(url: str, start: int) -> str:
@@ -278,6 +341,76 @@ def page_key(url: str, start: int) -> str:
 
 RecordReader = Callable[[etree._Element], Iterable[RemoteRecord]]
 """One `SearchResults` child -> the records it holds, in order."""
+SchemaRefusal = Callable[[CswCapabilities], str]
+"""The job error when the server does not offer the backend's `outputSchema`."""
+
+
+def read_capabilities(
+    ctx: HarvestContext, *, output_schema: str, schema_refused: SchemaRefusal
+) -> CswCapabilities:
+    """The server's capabilities, once per run; fails the source at once when they say the
+    output schema the backend needs is not offered."""
+    capabilities = fetch_capabilities(ctx.http, ctx.source.url)
+    if not capabilities.known:
+        ctx.log.warning(
+            "CSW GetCapabilities unusable (%s): GetRecords is sent as udata sends it",
+            capabilities.problem,
+        )
+    elif not capabilities.offers_schema(output_schema):
+        raise SourceInvalid(schema_refused(capabilities))
+    else:
+        ctx.log.info(
+            "CSW GetCapabilities: request %s; MaxRecordDefault %s",
+            first_plan(capabilities).describe(),
+            capabilities.max_record_default,
+        )
+    return capabilities
+
+
+def request_first_page(
+    ctx: HarvestContext, client: CswClient, capabilities: CswCapabilities
+) -> tuple[httpx.Response, CswPage]:
+    """Page 1, asked again with a simpler request each time the server refuses one
+    (`next_plan`); the request that worked is kept for the whole run."""
+    refusals: list[str] = []
+    while True:
+        response = client.post(1)
+        try:
+            return response, client.parse(response, 1)
+        except Refused as refused:
+            refusals.append(f"{client.plan.describe()}: {refused.message}")
+            plan = next_plan(client.plan, refused.message, capabilities)
+            if plan is None:
+                raise SourceInvalid(
+                    "Failed to query CSW: " + "; then ".join(refusals)
+                    if len(refusals) > 1
+                    else f"Failed to query CSW: {refused.message}"
+                ) from None
+            ctx.log.warning(
+                "CSW server refused GetRecords (%s); asking again with %s",
+                refusals[-1],
+                plan.describe(),
+            )
+            client.plan = plan
+
+
+def _listing_changed(first: int, last: int) -> RemoteRecord:
+    """A failed item saying the result set changed size while it was paged: a record may
+    have been skipped or read twice, so this run must not count as a complete listing
+    (autoarchive is skipped, the next run reads the catalog again)."""
+    message = (
+        f"CSW numberOfRecordsMatched changed from {first} to {last} during the run: records "
+        "may have moved between pages, so some may have been skipped; they are harvested on "
+        "the next run, and nothing is archived on this one"
+    )
+    return RemoteRecord(
+        remote_id=None,
+        kind=ItemKind.DATASET,
+        payload=None,
+        content_hash=content_hash(message),
+        failure=message,
+        failure_details=None,
+    )
 
 
 def iter_records(
@@ -285,28 +418,41 @@ def iter_records(
     *,
     output_schema: str,
     read_records: RecordReader,
+    schema_refused: SchemaRefusal,
     type_names: str = "gmd:MD_Metadata",
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RemoteRecord]:
     """Stream the records of the source's CSW, page by page.
+
+    GetCapabilities is read first and shapes every request (`first_plan`); a refusal of
+    the first page makes the request simpler (`next_plan`).
 
     A page whose body hashes to what the page cache remembers yields its remembered
     records as unchanged (no parsing, no mapping) and paging continues from where it
     pointed. After each fully read page, the page is offered to the cache
     (`ctx.pages.put`); the engine's cache keeps it only if all its records end well.
     """
+    capabilities = read_capabilities(
+        ctx, output_schema=output_schema, schema_refused=schema_refused
+    )
     client = CswClient(
         ctx.http,
         ctx.source.url,
         output_schema=output_schema,
         type_names=type_names,
         page_size=page_size,
+        plan=first_plan(capabilities),
     )
     paginator = CswPaginator()
+    matched_seen: list[int] = []
     while paginator.has_next:
         start = paginator.start
         key = page_key(ctx.source.url, start)
-        response = client.post(start)
+        if start == 1:
+            response, page = request_first_page(ctx, client, capabilities)
+        else:
+            response = client.post(start)
+            page = None
         digest = body_digest(response.content)
         cached = ctx.pages.get(key)
         if cached is not None and cached.digest == digest and response.is_success:
@@ -321,13 +467,13 @@ def iter_records(
                 )
             paginator.follow(int(cached.next_key) if cached.next_key else 0)
             continue
-        page = client.parse(response, start)
-        if page is None:  # the queryable spelling was refused: ask again with the other one
-            response = client.post(start)
-            digest = body_digest(response.content)
-            page = client.parse(response, start)
-            if page is None:  # parse() asks for one retry only; this guards the invariant
-                raise SourceInvalid("Failed to query CSW: the type queryable is refused")
+        if page is None:
+            try:
+                page = client.parse(response, start)
+            except Refused as refused:
+                raise SourceInvalid(f"Failed to query CSW: {refused.message}") from None
+        if page.matched is not None:
+            matched_seen.append(page.matched)
         records = [
             replace(record, page=key)
             for element in page.records
@@ -357,3 +503,5 @@ def iter_records(
                     next_key=str(paginator.start) if paginator.has_next else None,
                 )
             )
+    if len(set(matched_seen)) > 1:
+        yield _listing_changed(matched_seen[0], matched_seen[-1])

@@ -21,11 +21,13 @@ from moisson.backends import register
 from moisson.backends.base import HarvestContext
 from moisson.backends.csw import (
     CSW,
+    ISO_19139_SCHEMA,
     REMOTE_URL_PREFIX,
     failed_record,
     iter_records,
     remote_url_prefix,
 )
+from moisson.backends.csw_capabilities import CswCapabilities
 from moisson.backends.dcat import dataset_records_from_rdf, map_rdf_record
 from moisson.domain.capabilities import BackendInfo, FeatureSpec
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
@@ -94,6 +96,19 @@ class DcatRecordReader:
         return replace(record, payload=payload, content_hash=content_hash(payload))
 
 
+def no_dcat_output(schema: str, capabilities: CswCapabilities) -> str:
+    """The job error for a server whose capabilities do not offer `schema` (pycsw 2.6
+    offers no DCAT output at all)."""
+    offered = sorted(capabilities.output_schemas or ())
+    message = (
+        f"The CSW server does not offer DCAT output: its GetCapabilities lists no "
+        f"outputSchema {schema} for GetRecords (it offers: {', '.join(offered) or 'none'})."
+    )
+    if ISO_19139_SCHEMA in offered:
+        message += " It offers ISO 19139: harvest it with the csw-iso-19139 backend."
+    return message
+
+
 @register
 class CswDcatBackend:
     info: ClassVar[BackendInfo] = BackendInfo(
@@ -117,8 +132,12 @@ class CswDcatBackend:
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         reader = DcatRecordReader()
         services: list[RemoteRecord] = []
+        schema = self.output_schema(ctx)
         for record in iter_records(
-            ctx, output_schema=self.output_schema(ctx), read_records=reader.read
+            ctx,
+            output_schema=schema,
+            read_records=reader.read,
+            schema_refused=lambda capabilities: no_dcat_output(schema, capabilities),
         ):
             if record.kind == ItemKind.DATASERVICE:
                 services.append(record)

@@ -20,14 +20,28 @@ class CswReplay:
     """A fake CSW: serves the recorded page whose position is the POSTed `startPosition`.
 
     `pages` maps a start position to a file, or to a callable choosing a file from the
-    request body (to answer differently to each queryable spelling).
+    request body (to answer differently to each queryable spelling). A GET (the
+    GetCapabilities of each run) is answered with `capabilities`, or a 404 without it
+    (as the recorded GeoNetwork pages come with no capabilities).
     """
 
-    def __init__(self, pages: dict[int, Path | Callable[[bytes], Path]]) -> None:
+    def __init__(
+        self,
+        pages: dict[int, Path | Callable[[bytes], Path]],
+        capabilities: Path | None = None,
+    ) -> None:
         self.pages = pages
+        self.capabilities = capabilities
         self.requests: list[httpx.Request] = []
+        self.capabilities_requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            self.capabilities_requests.append(request)
+            assert request.url.params["request"] == "GetCapabilities"
+            if self.capabilities is None:
+                return httpx.Response(404, text="no capabilities recorded")
+            return httpx.Response(200, content=self.capabilities.read_bytes())
         self.requests.append(request)
         assert request.method == "POST"
         assert request.headers["content-type"] == "application/xml"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pytest
 from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
@@ -329,3 +330,31 @@ def test_registered() -> None:
     assert info["label"] == "CSW-DCAT"
     assert [(f["key"], f["default"]) for f in info["features"]] == [("geodcatap", False)]
     assert [c["key"] for c in info["extra_configs"]] == ["remote_url_prefix"]
+
+
+class TestCapabilities:
+    def test_server_without_dcat_output_fails_at_once(self) -> None:
+        server = CswReplay(dict(DCAT_PAGES), capabilities=LOCAL / "pycsw-capabilities.xml")
+        with pytest.raises(SourceInvalid) as exc:
+            harvest(context(server))
+        message = str(exc.value)
+        assert "does not offer DCAT output" in message
+        assert "http://www.w3.org/ns/dcat#" in message
+        assert "harvest it with the csw-iso-19139 backend" in message
+        assert server.requests == []  # no GetRecords sent
+
+    def test_geodcatap_asked_and_not_offered(self) -> None:
+        server = CswReplay(dict(GEODCATAP_PAGES), capabilities=LOCAL / "pycsw-capabilities.xml")
+        with pytest.raises(SourceInvalid, match=r"no outputSchema http://data\.europa\.eu/930/"):
+            harvest(context(server, geodcatap=True))
+
+    def test_offered_dcat_is_harvested(self, tmp_path: Path) -> None:
+        capabilities = tmp_path / "capabilities.xml"
+        text = (LOCAL / "pycsw-capabilities.xml").read_text()
+        dcat = "<ows:Value>http://www.w3.org/ns/dcat#</ows:Value>"
+        capabilities.write_text(
+            text.replace("<ows:Value>http://www.w3.org/2005/Atom</ows:Value>", dcat)
+        )
+        server = CswReplay(dict(DCAT_PAGES), capabilities=capabilities)
+        run = harvest(context(server))
+        assert list(run.datasets) == REMOTE_IDS

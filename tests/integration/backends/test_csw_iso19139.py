@@ -11,7 +11,7 @@ from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
 from tests.integration.backends.csw_replay import URL, CswReplay, MemoryPageCache, csw_context
 
 from moisson.backends import all_backends
-from moisson.backends.csw import body_digest, page_key
+from moisson.backends.csw import OGC, body_digest, page_key
 from moisson.backends.csw_iso19139 import CswIso19139Backend
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -37,6 +37,15 @@ def harvest(ctx: RunContext) -> tuple[list[RemoteRecord], list[DatasetDraft]]:
 
 
 GEONETWORK = {n: SHARED / f"geonetwork-iso19139-page-{n}.xml" for n in (1, 3, 5)}
+GEOIDE = "http://catalogue.geo-ide.developpement-durable.gouv.fr/fr-120066022-orphan-residentifier"
+GEONETWORK_IDS = [
+    f"{GEOIDE}-140d31c6-643d-42a9-85df-2737a118e144",
+    f"{GEOIDE}-6cf6120b-678c-41f1-aaa5-dccbb8efdafd",
+    "http://descartes-dev.cete-mediterranee.i2/242416db-3527-42f5-b452-7e3a8db6f1fb",
+    f"{GEOIDE}-8c59d4e1-0f15-4683-87df-766b5c2ce556",
+    f"{GEOIDE}-c46794fd-005d-499a-9a9b-0627761d31a4",
+    f"{GEOIDE}-cf8a3094-17b8-4929-b303-980d96563395",
+]
 
 
 class TestGeonetworkPages:
@@ -44,14 +53,8 @@ class TestGeonetworkPages:
         server = CswReplay(dict(GEONETWORK))
         records, drafts = harvest(context(server))
         assert server.starts == [1, 3, 5]
-        assert [r.remote_id for r in records] == [
-            "fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44",
-            "fr-120066022-ldd-777b1c6b-36a7-4650-befa-e4be638cd694",
-            "fr-120066022-jdd-585c9cd3-d542-407a-b6a5-885f062b0024",
-            "fr-120066022-ldd-05ba3a8c-ee8a-4dd5-a86a-15b6d6cd1bc8",
-            "fr-120066022-ldd-3f4cc8c8-5c3e-4a0e-8b56-0a569a7e12f6",
-            "fr-120066022-ldd-1d31b525-5f0e-4fd2-8ab4-cad099333b5c",
-        ]
+        # udata's remote ids: the citation identifiers (RS_Identifier codeSpace/code).
+        assert [r.remote_id for r in records] == GEONETWORK_IDS
         assert {r.kind for r in records} == {ItemKind.DATASET}
         assert [r.page for r in records[:3]] == [
             page_key(URL, 1),
@@ -82,7 +85,7 @@ class TestGeonetworkPages:
             "extra_configs": [{"key": "remote_url_prefix", "value": "http://catalog.example.com/"}]
         }
         records, drafts = harvest(context(server, config=config))
-        assert [r.remote_id for r in records] == ["id-1"]
+        assert [r.remote_id for r in records] == ["dataset-1"]  # the citation identifier
         assert drafts[0].harvest.remote_url == "http://catalog.example.com/id-1"
         assert drafts[0].harvest.dct_identifier == "dataset-1"
 
@@ -113,13 +116,17 @@ class TestPagingBreakRules:
         server = CswReplay({1: LOCAL / "short-page-1.xml", 2: LOCAL / "short-page-2.xml"})
         records, _ = harvest(context(server))
         assert server.starts == [1, 2]
-        assert [r.remote_id for r in records] == ["short-1", "short-2", "short-3"]
+        assert [r.remote_id for r in records] == [
+            "dataset-short-1",
+            "dataset-short-2",
+            "dataset-short-3",
+        ]
 
     def test_beyond_matched_stops(self, caplog: pytest.LogCaptureFixture) -> None:
         server = CswReplay({1: LOCAL / "beyond-matched.xml", 5: GEONETWORK[5]})
         records, _ = harvest(context(server))
         assert server.starts == [1]
-        assert [r.remote_id for r in records] == ["beyond-1"]
+        assert [r.remote_id for r in records] == ["dataset-beyond-1"]
         assert "beyond the 1 records matched" in caplog.text
 
     # A loop stops paging (spec 4.2); short of the records matched, the source then fails
@@ -130,7 +137,7 @@ class TestPagingBreakRules:
         with pytest.raises(SourceInvalid, match="goes back from position 2, after 2 of the 9"):
             records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
-        assert [r.remote_id for r in records] == ["back-1", "back-2"]
+        assert [r.remote_id for r in records] == ["dataset-back-1", "dataset-back-2"]
 
     def test_not_advancing_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "stuck-page-2.xml"})
@@ -138,7 +145,7 @@ class TestPagingBreakRules:
         with pytest.raises(SourceInvalid, match="does not advance"):
             records.extend(CswIso19139Backend().gather(context(server)))
         assert server.starts == [1, 2]
-        assert [r.remote_id for r in records] == ["back-1", "stuck-2"]
+        assert [r.remote_id for r in records] == ["dataset-back-1", "dataset-stuck-2"]
 
     def test_nothing_returned_stops(self) -> None:
         server = CswReplay({1: LOCAL / "empty-page.xml", 3: GEONETWORK[3]})
@@ -171,11 +178,15 @@ class TestErrors:
         assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, True, True]
         assert len(records) == 6
 
-    def test_refused_queryable_twice_fails(self) -> None:
+    def test_refused_queryable_every_time_fails_after_each_fallback(self) -> None:
         server = CswReplay({1: LOCAL / "exception-report-apiso-type.xml"})
-        with pytest.raises(SourceInvalid, match="unknown queryable"):
+        with pytest.raises(SourceInvalid, match="unknown queryable") as exc:
             harvest(context(server))
-        assert len(server.requests) == 2
+        # apiso:type, then apiso:Type, then no type filter: the message lists each attempt.
+        assert len(server.requests) == 3
+        assert [b"apiso:Type" in r.content for r in server.requests] == [False, True, False]
+        assert b"PropertyIsEqualTo" not in server.requests[2].content
+        assert str(exc.value).count("; then ") == 2
 
     def test_not_xml_fails_the_source(self, tmp_path: Path) -> None:
         html = tmp_path / "page.html"
@@ -196,7 +207,7 @@ class TestErrors:
     def test_external_dtd_is_not_fetched(self) -> None:
         server = CswReplay({1: LOCAL / "external-dtd-page.xml"})
         records, drafts = harvest(context(server))
-        assert [r.remote_id for r in records] == ["dtd-1"]
+        assert [r.remote_id for r in records] == ["dataset-dtd-1"]
         assert len(server.requests) == 1  # only the GetRecords POST
         assert drafts[0].title == "DTD 1"
 
@@ -209,7 +220,7 @@ class TestErrors:
         assert "did not answer in ISO 19139" in failed.failure
         assert failed.failure_details is not None
         assert "<dc:title>Dublin Core</dc:title>" in failed.failure_details
-        assert ok.remote_id == "iso-1"
+        assert ok.remote_id == "dataset-iso-1"
         assert [d.title for d in drafts] == ["ISO 1"]
 
 
@@ -221,8 +232,8 @@ class TestPageCache:
         assert [p.next_key for p in cache.offered] == ["3", "5", None]
         assert cache.offered[0].digest == body_digest(GEONETWORK[1].read_bytes())
         assert cache.offered[0].records == (
-            ("fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44", ItemKind.DATASET),
-            ("fr-120066022-ldd-777b1c6b-36a7-4650-befa-e4be638cd694", ItemKind.DATASET),
+            (GEONETWORK_IDS[0], ItemKind.DATASET),
+            (GEONETWORK_IDS[1], ItemKind.DATASET),
         )
 
     def test_an_unchanged_page_yields_remembered_records(self) -> None:
@@ -234,7 +245,7 @@ class TestPageCache:
         assert server.starts == [1, 3, 5]  # every page is still asked for
         assert [r.unchanged for r in records] == [True] * 4 + [False] * 2
         assert all(r.payload is None for r in records[:4])
-        assert records[0].remote_id == "fr-120066022-ldd-56fce164-04b2-41ae-be87-9f256f39dd44"
+        assert records[0].remote_id == GEONETWORK_IDS[0]
         assert len(drafts) == 2  # only page 5 is mapped
 
     def test_a_changed_page_is_read_again(self) -> None:
@@ -257,3 +268,62 @@ def test_registered() -> None:
     info = CswIso19139Backend.info.as_api()
     assert info["label"] == "CSW-ISO-19139"
     assert [c["key"] for c in info["extra_configs"]] == ["remote_url_prefix"]
+
+
+class TestCapabilities:
+    def test_requests_follow_the_capabilities(self) -> None:
+        server = CswReplay(dict(GEONETWORK), capabilities=LOCAL / "pycsw-capabilities.xml")
+        records, _ = harvest(context(server))
+        assert len(records) == 6
+        assert len(server.capabilities_requests) == 1  # once per run
+        for request in server.requests:
+            names = [e.text for e in parse_xml(request.content).iter(f"{{{OGC}}}PropertyName")]
+            assert names == ["apiso:Type"] * 4 + ["apiso:Identifier"]
+
+    def test_refused_sort_is_dropped(self, caplog: pytest.LogCaptureFixture) -> None:
+        def unless_sorted(page: int) -> Callable[[bytes], Path]:
+            def serve(body: bytes) -> Path:
+                return (
+                    LOCAL / "exception-report-sort.xml" if b"SortBy" in body else GEONETWORK[page]
+                )
+
+            return serve
+
+        server = CswReplay({n: unless_sorted(n) for n in (1, 3, 5)})
+        records, _ = harvest(context(server))
+        assert server.starts == [1, 1, 3, 5]
+        assert [b"SortBy" in r.content for r in server.requests] == [True, False, False, False]
+        assert len(records) == 6
+        assert "asking again with type filter on apiso:type" in caplog.text
+
+    def test_a_later_page_refused_fails_the_source(self) -> None:
+        server = CswReplay({1: GEONETWORK[1], 3: LOCAL / "exception-report-sort.xml"})
+        with pytest.raises(SourceInvalid, match="Invalid ogc:SortProperty"):
+            harvest(context(server))
+        assert server.starts == [1, 3]  # the query is not changed in the middle of a walk
+
+    def test_matched_changing_during_the_run_fails_one_item(self) -> None:
+        server = CswReplay({1: LOCAL / "short-page-1.xml", 2: LOCAL / "matched-grows-page-2.xml"})
+        records, drafts = harvest(context(server))
+        assert [r.remote_id for r in records[:3]] == [
+            "dataset-short-1",
+            "dataset-short-2",
+            "dataset-short-3",
+        ]
+        assert len(drafts) == 3  # every record read is harvested
+        last = records[3]
+        assert last.remote_id is None
+        assert last.failure is not None
+        assert "numberOfRecordsMatched changed from 3 to 4" in last.failure
+        assert "nothing is archived" in last.failure
+
+    def test_server_without_iso_output_fails_at_once(self, tmp_path: Path) -> None:
+        capabilities = tmp_path / "capabilities.xml"
+        text = (LOCAL / "pycsw-capabilities.xml").read_text()
+        capabilities.write_text(
+            text.replace("http://www.isotc211.org/2005/gmd</ows:Value>", "x</ows:Value>")
+        )
+        server = CswReplay(dict(GEONETWORK), capabilities=capabilities)
+        with pytest.raises(SourceInvalid, match="does not offer ISO 19139 output"):
+            harvest(context(server))
+        assert server.requests == []

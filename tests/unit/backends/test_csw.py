@@ -10,6 +10,8 @@ from moisson.backends.csw import (
     OGC,
     CswPage,
     CswPaginator,
+    RequestPlan,
+    body_digest,
     build_get_records,
     exception_message,
 )
@@ -49,7 +51,9 @@ class TestBuildGetRecords:
 
     def test_other_queryable_spelling(self) -> None:
         root = parse_xml(
-            build_get_records(output_schema="x", start_position=1, type_queryable="apiso:Type")
+            build_get_records(
+                output_schema="x", start_position=1, plan=RequestPlan(type_queryable="apiso:Type")
+            )
         )
         names = {e.text for e in root.iter(f"{{{OGC}}}PropertyName")}
         assert "apiso:Type" in names
@@ -107,3 +111,17 @@ class TestExceptionMessage:
     def test_falls_back_to_the_whole_text(self) -> None:
         root = parse_xml(b"<ExceptionReport>  something   broke </ExceptionReport>")
         assert exception_message(root) == "something broke"
+
+
+class TestBodyDigest:
+    def test_the_search_status_timestamp_is_left_out(self) -> None:
+        page = (
+            '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">'
+            '<csw:SearchStatus timestamp="{}"/><csw:SearchResults numberOfRecordsMatched="1"'
+            ' numberOfRecordsReturned="1" nextRecord="0"><r/></csw:SearchResults>'
+            "</csw:GetRecordsResponse>"
+        )
+        first = page.format("2026-12-03T10:00:00Z").encode()
+        later = page.format("2026-12-03T11:30:00.123456Z").encode()
+        assert body_digest(first) == body_digest(later)
+        assert body_digest(first) != body_digest(first.replace(b"<r/>", b"<r>x</r>"))

@@ -9,6 +9,7 @@ from moisson.mapping.iso19139.dataset import (
     dataset_from_iso,
     file_identifier,
     hierarchy_level,
+    iso_remote_id,
 )
 
-__all__ = ["dataset_from_iso", "file_identifier", "hierarchy_level"]
+__all__ = ["dataset_from_iso", "file_identifier", "hierarchy_level", "iso_remote_id"]

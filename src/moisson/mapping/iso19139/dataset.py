@@ -59,6 +59,24 @@ def file_identifier(record: etree._Element) -> str | None:
     return value.strip() or None if value else None
 
 
+def citation_identifier(record: etree._Element) -> str | None:
+    """The resource's identifier, as `dataset_identifier` reads it (`None` without one)."""
+    # The same element `dataset_from_iso` reads `dct_identifier` from.
+    identification = find(record, "gmd:identificationInfo/*")
+    if identification is None:
+        return None
+    citation = find(identification, "gmd:citation/gmd:CI_Citation")
+    if citation is None:
+        return None
+    return dataset_identifier(citation, RecordReader(record, "fr"))
+
+
+def iso_remote_id(record: etree._Element) -> str | None:
+    """The remote id udata gives a record: its citation identifier (the XSLT's
+    `dct:identifier`), else its `gmd:fileIdentifier`."""
+    return citation_identifier(record) or file_identifier(record)
+
+
 def hierarchy_level(record: etree._Element) -> str:
     """The record's scope (`dataset` when it says nothing, as ISO 19115 defines)."""
     return code_value(find(record, "gmd:hierarchyLevel")) or "dataset"
