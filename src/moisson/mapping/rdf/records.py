@@ -10,13 +10,25 @@ catalogs reached on the way contribute only their type and identifier (what
 Canonical form: blank nodes are relabelled in traversal order (`_:b0`, `_:b1`…), lines are
 sorted, and a first comment line names the root. Identical input gives an identical payload,
 hence a stable `content_hash`.
+
+Every payload reads back. The lenient page parsers accept IRIs that N-Triples cannot hold raw
+(`>`, a backslash, control characters: `https://example.org/a.csv?a="><script>` in an
+`rdf:resource`), so such characters are written as N-Triples `\\uXXXX` escapes, which read
+back as the very same IRI: nothing the remote said is lost, and whether the value is usable
+is decided later, on the draft (`moisson.harvest.url_checks`). IRIs without such characters
+are written as before, so the payloads, hence the content hashes, of ordinary records do not
+change. The one thing a payload cannot carry is a language tag that is not one (the lenient
+RDF/XML parser accepts `xml:lang="***"`): the literal is kept without it, and a `# dropped:`
+comment line after the root says so; `record_notes` reads those lines back for the item's log.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 import pyoxigraph
@@ -26,6 +38,7 @@ from moisson.mapping.rdf.graph import Node, RdfGraph, Term, Triple
 from moisson.mapping.rdf.namespaces import DCAT, DCT, FOAF, HYDRA, RDF, SKOS
 
 ROOT_HEADER = "# root: "
+NOTE_PREFIX = "# dropped: "
 
 #: Typed nodes that are records of their own: only their type and identifier are copied.
 BOUNDARY_TYPES = frozenset({DCAT.Dataset, DCAT.DatasetSeries, DCAT.Catalog})
@@ -76,25 +89,6 @@ def record_triples(graph: RdfGraph, root: Node) -> list[Triple]:
     return triples
 
 
-def invalid_language_tag(triples: Iterable[tuple[Term, NamedNode, Term]]) -> str | None:
-    """The first language tag of a literal that a payload could not carry, else `None`.
-
-    The lenient RDF/XML parser accepts `xml:lang="***"`, but N-Triples does not: such a
-    record would serialise and then fail to parse back, so callers refuse it up front.
-    """
-    checked: set[str] = set()
-    for _, _, o in triples:
-        language = o.language if isinstance(o, Literal) else None
-        if language is None or language in checked:
-            continue
-        try:
-            Literal("", language=language)
-        except ValueError:
-            return language
-        checked.add(language)
-    return None
-
-
 def _is_boundary(graph: RdfGraph, node: Node) -> bool:
     return any(t in BOUNDARY_TYPES for t in graph.objects(node, RDF.type))
 
@@ -102,6 +96,7 @@ def _is_boundary(graph: RdfGraph, node: Node) -> bool:
 def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
     """Canonical N-Triples of a record (see the module docstring)."""
     labels: dict[BlankNode, str] = {}
+    notes: set[str] = set()
 
     def text(term: Term) -> str:
         if isinstance(term, BlankNode):
@@ -109,11 +104,69 @@ def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
             if label is None:
                 label = labels[term] = f"_:b{len(labels)}"
             return label
+        if isinstance(term, NamedNode):
+            return iri_text(term.value)
         return str(term)
 
+    def literal_text(predicate: NamedNode, literal: Literal) -> str:
+        language = literal.language
+        if language is not None and not _valid_language(language):
+            notes.add(
+                f"language tag {language!r} of {iri_text(predicate.value)} "
+                f"{Literal(literal.value)} (not a language tag; the text is kept without it)"
+            )
+            return str(Literal(literal.value))
+        if language is None and _needs_escape(literal.datatype.value):
+            return f"{Literal(literal.value)}^^{iri_text(literal.datatype.value)}"
+        return str(literal)
+
     root_text = text(root)
-    lines = sorted({f"{text(s)} {text(p)} {text(o)} ." for s, p, o in triples})
-    return "\n".join([ROOT_HEADER + root_text, *lines]) + "\n"
+    lines = sorted(
+        {
+            f"{text(s)} {text(p)} "
+            f"{literal_text(p, o) if isinstance(o, Literal) else text(o)} ."
+            for s, p, o in triples
+        }
+    )
+    header = [ROOT_HEADER + root_text, *(NOTE_PREFIX + note for note in sorted(notes))]
+    return "\n".join([*header, *lines]) + "\n"
+
+
+def iri_text(iri: str) -> str:
+    """`<iri>` in N-Triples, with what cannot stand raw there escaped as `\\uXXXX`."""
+    if not _needs_escape(iri):
+        return f"<{iri}>"
+    return "<" + _UNSAFE_IN_IRI.sub(lambda m: f"\\u{ord(m.group()):04X}", iri) + ">"
+
+
+#: What the N-Triples reader cannot take raw inside `<...>`, and the line breaks and other
+#: control characters that would split or blur a one-triple-per-line payload.
+_UNSAFE_IN_IRI = re.compile(r"[>\\\x00-\x1f\x7f]")
+
+
+def _needs_escape(iri: str) -> bool:
+    return _UNSAFE_IN_IRI.search(iri) is not None
+
+
+@lru_cache(maxsize=512)
+def _valid_language(language: str) -> bool:
+    try:
+        Literal("", language=language)
+    except ValueError:
+        return False
+    return True
+
+
+def record_notes(payload: str) -> list[str]:
+    """What `serialize_record` could not carry, one message per dropped value."""
+    notes = []
+    start = payload.find("\n") + 1
+    while start and payload.startswith(NOTE_PREFIX, start):
+        end = payload.find("\n", start)
+        end = len(payload) if end < 0 else end
+        notes.append(payload[start + len(NOTE_PREFIX) : end])
+        start = end + 1
+    return notes
 
 
 @dataclass(frozen=True, slots=True)
