@@ -123,8 +123,7 @@ def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
     root_text = text(root)
     lines = sorted(
         {
-            f"{text(s)} {text(p)} "
-            f"{literal_text(p, o) if isinstance(o, Literal) else text(o)} ."
+            f"{text(s)} {text(p)} {literal_text(p, o) if isinstance(o, Literal) else text(o)} ."
             for s, p, o in triples
         }
     )
