@@ -45,9 +45,10 @@ and archived items do not count).
 
 Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config,
 and the allowed networks when any are set) equals the stored `HarvestRecord.content_hash`,
-and whose local object is still this source's, is neither mapped nor written: its item is `done` and `unchanged`. The same holds for records a
-backend yields with `unchanged=True` from its page cache. Page-cache entries a backend writes
-are buffered and kept only if every record of that page ended `done` in a job that did not fail.
+and whose local object is still this source's, is neither mapped nor written: its item is
+`done` and `unchanged`. The same holds for records a backend yields with `unchanged=True`
+from its page cache. Page-cache entries a backend writes are buffered and kept only if every
+record of that page ended `done` in a job that did not fail.
 """
 
 from __future__ import annotations
