@@ -95,40 +95,56 @@ def _is_boundary(graph: RdfGraph, node: Node) -> bool:
 
 def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
     """Canonical N-Triples of a record (see the module docstring)."""
-    labels: dict[BlankNode, str] = {}
-    notes: set[str] = set()
+    # Each node's text, worked out once: subjects and predicates recur on many lines.
+    written: dict[Term, str] = {}
+    blank_nodes = 0
+    bad_languages: set[Literal] = set()
 
     def text(term: Term) -> str:
+        nonlocal blank_nodes
+        if isinstance(term, Literal):
+            literal = str(term)
+            if literal[-1] == '"' or _plain_literal(literal):
+                return literal
+            return _literal_text(term, bad_languages)
+        found = written.get(term)
+        if found is not None:
+            return found
         if isinstance(term, BlankNode):
-            label = labels.get(term)
-            if label is None:
-                label = labels[term] = f"_:b{len(labels)}"
-            return label
-        if isinstance(term, NamedNode):
-            return iri_text(term.value)
-        return str(term)
+            found = f"_:b{blank_nodes}"
+            blank_nodes += 1
+        else:
+            found = str(term)
+            if _UNSAFE_IN_IRI.search(found, 1, len(found) - 1) is not None:
+                found = iri_text(term.value)
+        written[term] = found
+        return found
 
-    def literal_text(predicate: NamedNode, literal: Literal) -> str:
-        language = literal.language
-        if language is not None and not _valid_language(language):
-            notes.add(
-                f"language tag {language!r} of {iri_text(predicate.value)} "
-                f"{Literal(literal.value)} (not a language tag; the text is kept without it)"
-            )
-            return str(Literal(literal.value))
-        if language is None and _needs_escape(literal.datatype.value):
-            return f"{Literal(literal.value)}^^{iri_text(literal.datatype.value)}"
-        return str(literal)
-
-    root_text = text(root)
-    lines = sorted(
+    root_text = text(root)  # first: the root is `_:b0` when it is a blank node
+    rows = triples if isinstance(triples, list) else list(triples)
+    lines = sorted({f"{text(s)} {text(p)} {text(o)} ." for s, p, o in rows})
+    notes = sorted(
         {
-            f"{text(s)} {text(p)} {literal_text(p, o) if isinstance(o, Literal) else text(o)} ."
-            for s, p, o in triples
+            f"language tag {o.language!r} of {iri_text(p.value)} {Literal(o.value)} "
+            "(not a language tag; the text is kept without it)"
+            for _, p, o in (rows if bad_languages else ())
+            if isinstance(o, Literal) and o in bad_languages
         }
     )
-    header = [ROOT_HEADER + root_text, *(NOTE_PREFIX + note for note in sorted(notes))]
+    header = [ROOT_HEADER + root_text, *(NOTE_PREFIX + note for note in notes)]
     return "\n".join([*header, *lines]) + "\n"
+
+
+def _literal_text(literal: Literal, bad_languages: set[Literal]) -> str:
+    """A literal whose plain N-Triples would not read back: without its invalid language
+    tag (noted in `bad_languages`), or with its datatype IRI escaped."""
+    language = literal.language
+    if language is not None and not _valid_language(language):
+        bad_languages.add(literal)
+        return str(Literal(literal.value))
+    if language is None and _needs_escape(literal.datatype.value):
+        return f"{Literal(literal.value)}^^{iri_text(literal.datatype.value)}"
+    return str(literal)
 
 
 def iri_text(iri: str) -> str:
@@ -141,6 +157,19 @@ def iri_text(iri: str) -> str:
 #: What the N-Triples reader cannot take raw inside `<...>`, and the line breaks and other
 #: control characters that would split or blur a one-triple-per-line payload.
 _UNSAFE_IN_IRI = re.compile(r"[>\\\x00-\x1f\x7f]")
+
+
+def _plain_literal(written: str) -> bool:
+    """Whether the N-Triples of a literal reads back as it is: a plain string, a valid
+    language tag, or a datatype IRI without a character to escape (the common cases,
+    decided on the text alone because this runs for every literal of every record)."""
+    end = written.rfind('"')
+    tail = written[end + 1 :]
+    if not tail:
+        return True
+    if tail[0] == "@":
+        return _valid_language(tail[1:])
+    return tail.startswith("^^<") and _UNSAFE_IN_IRI.search(tail, 3, len(tail) - 1) is None
 
 
 def _needs_escape(iri: str) -> bool:
