@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from moisson.admin import views
+from moisson.admin.markdown import render_markdown
 from moisson.admin.payloads import pretty_payload
 from moisson.admin.sessions import AdminSession, AdminSessionMiddleware, SessionCodec
 from moisson.config import Settings
@@ -70,6 +71,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["when"] = _when
     templates.env.filters["href"] = _href
     templates.env.filters["pretty"] = pretty_payload
+    templates.env.filters["markdown"] = render_markdown
     templates.env.globals["final_statuses"] = ("done", "done-errors", "failed")
     return templates
 

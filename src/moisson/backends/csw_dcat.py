@@ -38,7 +38,7 @@ from moisson.mapping.rdf.accessors import single_text
 from moisson.mapping.rdf.dataservices import iter_dataservice_nodes
 from moisson.mapping.rdf.namespaces import DCT
 from moisson.mapping.rdf.options import RdfOptions
-from moisson.mapping.rdf.records import ServiceSubgraph, invalid_language_tag
+from moisson.mapping.rdf.records import ServiceSubgraph
 from moisson.mapping.xml import to_string
 
 DCAT_SCHEMA = "http://www.w3.org/ns/dcat#"
@@ -71,10 +71,6 @@ class DcatRecordReader:
             graph = parse_graph(xml.encode("utf-8"), "xml")
         except RdfParseError as exc:
             return [failed_record(xml, f"Unreadable DCAT record: {exc}")]
-        language = invalid_language_tag(graph.triples())
-        if language is not None:
-            message = f"Unreadable DCAT record: {language!r} is not a valid language tag"
-            return [failed_record(xml, message)]
         records = dataset_records_from_rdf(graph, self.identifiers_by_iri)
         for node in iter_dataservice_nodes(graph):
             records.append(

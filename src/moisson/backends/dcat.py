@@ -39,6 +39,7 @@ from moisson.mapping.rdf.records import (
     RecordPayloadError,
     ServiceSubgraph,
     parse_record,
+    record_notes,
     record_triples,
     serialize_record,
 )
@@ -183,6 +184,8 @@ def map_rdf_record(record: RemoteRecord, options: RdfOptions) -> DatasetDraft | 
         graph, root = parse_record(record.payload)
     except (RecordPayloadError, TypeError) as exc:
         raise InvalidItem(f"Unreadable record payload: {exc}") from exc
+    for note in record_notes(record.payload):
+        options.log.warning("Value dropped: %s", note)
     if record.kind == ItemKind.DATASERVICE:
         return dataservice_from_rdf(graph, root, options)
     return dataset_from_rdf(graph, root, options)

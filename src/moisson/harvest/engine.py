@@ -43,11 +43,12 @@ else ERROR with a traceback (configuration or bug). A database connection lost i
 ...". Otherwise the job is `done`, or `done-errors` when at least one item failed (skipped
 and archived items do not count).
 
-Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config)
-equals the stored `HarvestRecord.content_hash`, and whose local object is still this source's,
-is neither mapped nor written: its item is `done` and `unchanged`. The same holds for records a
-backend yields with `unchanged=True` from its page cache. Page-cache entries a backend writes
-are buffered and kept only if every record of that page ended `done` in a job that did not fail.
+Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config,
+and the allowed networks when any are set) equals the stored `HarvestRecord.content_hash`,
+and whose local object is still this source's, is neither mapped nor written: its item is
+`done` and `unchanged`. The same holds for records a backend yields with `unchanged=True`
+from its page cache. Page-cache entries a backend writes are buffered and kept only if every
+record of that page ended `done` in a job that did not fail.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
-from moisson.harvest.url_checks import check_draft_urls
+from moisson.harvest.url_checks import usable_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.logging import log_context
 from moisson.mapping.licenses import LicenseTable
@@ -419,6 +420,9 @@ class Pipeline:
         self.on_progress = on_progress
         self.progress = _Progress()
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
+        if source.allow_networks:  # which URLs a draft keeps depends on them (url_checks)
+            networks = ",".join(sorted(str(n) for n in source.allow_networks))
+            self._config_digest = _digest(f"{self._config_digest}|{networks}")
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
         self._pending: list[_Pending] = []
@@ -605,8 +609,7 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
-        check_draft_urls(draft, self.source.allow_networks)
-        return draft
+        return usable_urls(draft, self.source.allow_networks, self.item_log)
 
     def _create_in_batch(
         self, record: RemoteRecord, remote_id: str, draft: DatasetDraft, now: datetime

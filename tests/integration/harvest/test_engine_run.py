@@ -12,7 +12,11 @@ from moisson.config import Settings
 from moisson.domain.drafts import ResourceDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SourceInvalid, SourceUnavailable
-from moisson.storage.models import Dataservice, Dataset, HarvestLogRow
+from moisson.storage.models import Dataservice, Dataset, HarvestLogRow, Resource
+
+
+def resource_urls(db: Session, dataset_id: str | None) -> list[str]:
+    return list(db.scalars(select(Resource.url).where(Resource.dataset_id == dataset_id)))
 
 
 def records(*ids: str) -> list[FakeRecord]:
@@ -156,19 +160,31 @@ class TestStatuses:
 
 
 class TestMetadataUrls:
-    def test_a_bad_resource_url_fails_its_item_naming_resources(
+    def test_a_bad_resource_url_drops_that_resource_alone(
         self, db: Session, harvest: Runner
     ) -> None:
         bad = FakeRecord(
-            "bad", resources=[ResourceDraft(url="//host\\path\\file.xlsx", title="sheet")]
+            "bad",
+            resources=[
+                ResourceDraft(url="//host\\path\\file.xlsx", title="sheet"),
+                ResourceDraft(url="https://remote.test/kept.csv", title="kept"),
+            ],
         )
         source = make_source(db, organization=make_org(db))
         run = harvest(source, [FakeRecord("good"), bad])
-        assert run.job.status == "done-errors"
-        assert run.statuses == ["done", "failed"]
-        [message] = run.item_errors(db, run.items[1])
-        assert message.startswith("Validation error:\n- [resources.0.url] invalid URL")
-        assert count(db, Dataset) == 1
+        assert run.job.status == "done"
+        assert run.statuses == ["done", "done"]
+        assert run.item_errors(db, run.items[1]) == []
+        logs = db.scalars(
+            select(HarvestLogRow).where(HarvestLogRow.item_id == run.items[1].id)
+        ).all()
+        assert [(log.level, log.message.split(" (")[0]) for log in logs][1:] == [
+            ("WARNING", "[resources.0.url] unusable URL dropped")
+        ]
+        assert count(db, Dataset) == 2
+        assert resource_urls(db, run.items[1].dataset_id) == ["https://remote.test/kept.csv"]
+        again = harvest(source, [FakeRecord("good"), bad])
+        assert again.job.items_unchanged == 2
 
     def test_intranet_links_pass_when_the_network_is_allowed(
         self, db: Session, harvest: Runner, settings: Settings
@@ -178,11 +194,13 @@ class TestMetadataUrls:
         )
         source = make_source(db, organization=make_org(db))
         refused = harvest(source, [intranet])
-        assert refused.statuses == ["failed"]
+        assert refused.statuses == ["done"]
+        assert resource_urls(db, refused.items[0].dataset_id) == []
         allowed = Settings.model_validate(
             {**settings.model_dump(), "outbound_allow_networks": ["10.0.0.0/8"]}
         )
         assert harvest(source, [intranet], settings=allowed).statuses == ["done"]
+        assert resource_urls(db, refused.items[0].dataset_id) == ["http://10.2.3.4/data.csv"]
 
 
 class TestDuplicates:

@@ -10,13 +10,25 @@ catalogs reached on the way contribute only their type and identifier (what
 Canonical form: blank nodes are relabelled in traversal order (`_:b0`, `_:b1`…), lines are
 sorted, and a first comment line names the root. Identical input gives an identical payload,
 hence a stable `content_hash`.
+
+Every payload reads back. The lenient page parsers accept IRIs that N-Triples cannot hold raw
+(`>`, a backslash, control characters: `https://example.org/a.csv?a="><script>` in an
+`rdf:resource`), so such characters are written as N-Triples `\\uXXXX` escapes, which read
+back as the very same IRI: nothing the remote said is lost, and whether the value is usable
+is decided later, on the draft (`moisson.harvest.url_checks`). IRIs without such characters
+are written as before, so the payloads, hence the content hashes, of ordinary records do not
+change. The one thing a payload cannot carry is a language tag that is not one (the lenient
+RDF/XML parser accepts `xml:lang="***"`): the literal is kept without it, and a `# dropped:`
+comment line after the root says so; `record_notes` reads those lines back for the item's log.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 import pyoxigraph
@@ -26,6 +38,7 @@ from moisson.mapping.rdf.graph import Node, RdfGraph, Term, Triple
 from moisson.mapping.rdf.namespaces import DCAT, DCT, FOAF, HYDRA, RDF, SKOS
 
 ROOT_HEADER = "# root: "
+NOTE_PREFIX = "# dropped: "
 
 #: Typed nodes that are records of their own: only their type and identifier are copied.
 BOUNDARY_TYPES = frozenset({DCAT.Dataset, DCAT.DatasetSeries, DCAT.Catalog})
@@ -76,44 +89,112 @@ def record_triples(graph: RdfGraph, root: Node) -> list[Triple]:
     return triples
 
 
-def invalid_language_tag(triples: Iterable[tuple[Term, NamedNode, Term]]) -> str | None:
-    """The first language tag of a literal that a payload could not carry, else `None`.
-
-    The lenient RDF/XML parser accepts `xml:lang="***"`, but N-Triples does not: such a
-    record would serialise and then fail to parse back, so callers refuse it up front.
-    """
-    checked: set[str] = set()
-    for _, _, o in triples:
-        language = o.language if isinstance(o, Literal) else None
-        if language is None or language in checked:
-            continue
-        try:
-            Literal("", language=language)
-        except ValueError:
-            return language
-        checked.add(language)
-    return None
-
-
 def _is_boundary(graph: RdfGraph, node: Node) -> bool:
     return any(t in BOUNDARY_TYPES for t in graph.objects(node, RDF.type))
 
 
 def serialize_record(root: Node, triples: Iterable[Triple]) -> str:
     """Canonical N-Triples of a record (see the module docstring)."""
-    labels: dict[BlankNode, str] = {}
+    # Each node's text, worked out once: subjects and predicates recur on many lines.
+    written: dict[Term, str] = {}
+    blank_nodes = 0
+    bad_languages: set[Literal] = set()
 
     def text(term: Term) -> str:
+        nonlocal blank_nodes
+        if isinstance(term, Literal):
+            literal = str(term)
+            if literal[-1] == '"' or _plain_literal(literal):
+                return literal
+            return _literal_text(term, bad_languages)
+        found = written.get(term)
+        if found is not None:
+            return found
         if isinstance(term, BlankNode):
-            label = labels.get(term)
-            if label is None:
-                label = labels[term] = f"_:b{len(labels)}"
-            return label
-        return str(term)
+            found = f"_:b{blank_nodes}"
+            blank_nodes += 1
+        else:
+            found = str(term)
+            if _UNSAFE_IN_IRI.search(found, 1, len(found) - 1) is not None:
+                found = iri_text(term.value)
+        written[term] = found
+        return found
 
-    root_text = text(root)
-    lines = sorted({f"{text(s)} {text(p)} {text(o)} ." for s, p, o in triples})
-    return "\n".join([ROOT_HEADER + root_text, *lines]) + "\n"
+    root_text = text(root)  # first: the root is `_:b0` when it is a blank node
+    rows = triples if isinstance(triples, list) else list(triples)
+    lines = sorted({f"{text(s)} {text(p)} {text(o)} ." for s, p, o in rows})
+    notes = sorted(
+        {
+            f"language tag {o.language!r} of {iri_text(p.value)} {Literal(o.value)} "
+            "(not a language tag; the text is kept without it)"
+            for _, p, o in (rows if bad_languages else ())
+            if isinstance(o, Literal) and o in bad_languages
+        }
+    )
+    header = [ROOT_HEADER + root_text, *(NOTE_PREFIX + note for note in notes)]
+    return "\n".join([*header, *lines]) + "\n"
+
+
+def _literal_text(literal: Literal, bad_languages: set[Literal]) -> str:
+    """A literal whose plain N-Triples would not read back: without its invalid language
+    tag (noted in `bad_languages`), or with its datatype IRI escaped."""
+    language = literal.language
+    if language is not None and not _valid_language(language):
+        bad_languages.add(literal)
+        return str(Literal(literal.value))
+    if language is None and _needs_escape(literal.datatype.value):
+        return f"{Literal(literal.value)}^^{iri_text(literal.datatype.value)}"
+    return str(literal)
+
+
+def iri_text(iri: str) -> str:
+    """`<iri>` in N-Triples, with what cannot stand raw there escaped as `\\uXXXX`."""
+    if not _needs_escape(iri):
+        return f"<{iri}>"
+    return "<" + _UNSAFE_IN_IRI.sub(lambda m: f"\\u{ord(m.group()):04X}", iri) + ">"
+
+
+#: What the N-Triples reader cannot take raw inside `<...>`, and the line breaks and other
+#: control characters that would split or blur a one-triple-per-line payload.
+_UNSAFE_IN_IRI = re.compile(r"[>\\\x00-\x1f\x7f]")
+
+
+def _plain_literal(written: str) -> bool:
+    """Whether the N-Triples of a literal reads back as it is: a plain string, a valid
+    language tag, or a datatype IRI without a character to escape (the common cases,
+    decided on the text alone because this runs for every literal of every record)."""
+    end = written.rfind('"')
+    tail = written[end + 1 :]
+    if not tail:
+        return True
+    if tail[0] == "@":
+        return _valid_language(tail[1:])
+    return tail.startswith("^^<") and _UNSAFE_IN_IRI.search(tail, 3, len(tail) - 1) is None
+
+
+def _needs_escape(iri: str) -> bool:
+    return _UNSAFE_IN_IRI.search(iri) is not None
+
+
+@lru_cache(maxsize=512)
+def _valid_language(language: str) -> bool:
+    try:
+        Literal("", language=language)
+    except ValueError:
+        return False
+    return True
+
+
+def record_notes(payload: str) -> list[str]:
+    """What `serialize_record` could not carry, one message per dropped value."""
+    notes = []
+    start = payload.find("\n") + 1
+    while start and payload.startswith(NOTE_PREFIX, start):
+        end = payload.find("\n", start)
+        end = len(payload) if end < 0 else end
+        notes.append(payload[start + len(NOTE_PREFIX) : end])
+        start = end + 1
+    return notes
 
 
 @dataclass(frozen=True, slots=True)

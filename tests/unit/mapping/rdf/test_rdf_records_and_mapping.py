@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from moisson.domain.enums import ChecksumType, ResourceType
 from moisson.domain.exceptions import InvalidItem, SkipItem
-from moisson.mapping.rdf import iter_dataset_nodes
+from moisson.mapping.rdf import RdfGraph, iter_dataset_nodes, parse_graph
 from moisson.mapping.rdf.dataservices import dataservice_from_rdf, iter_dataservice_nodes
 from moisson.mapping.rdf.datasets import dataset_from_rdf
 from moisson.mapping.rdf.distributions import resource_from_rdf, resources_from_rdf
-from moisson.mapping.rdf.records import parse_record, record_triples, serialize_record
+from moisson.mapping.rdf.records import (
+    iri_text,
+    parse_record,
+    record_notes,
+    record_triples,
+    serialize_record,
+)
 
 D = NamedNode("http://example.org/d")
 
@@ -197,3 +204,67 @@ class TestRecordPayload:
             return serialize_record(root, record_triples(graph, root))
 
         assert payload() == payload()
+
+
+class TestHostileValues:
+    """What the lenient page parsers accept, a payload must carry and read back."""
+
+    HOSTILE_IRIS = (
+        'https://a.test/q?a="><script>alert(1)</script>',
+        "https://a.test/back\\slash",
+        "https://a.test/line\nbreak\rand\ttab\x01\x7f",
+        "https://a.test/a b{c}|d^e`f",
+        "relative/iri",
+    )
+
+    def graph(self) -> RdfGraph:
+        doc = (
+            '{"@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},'
+            ' "@id": "https://a.test/root?x=\\"<>\\\\", "@type": "dcat:Dataset",'
+            ' "dct:identifier": "r",'
+            ' "dct:title": [{"@value": "typed", "@type": "https://a.test/type>x"}],'
+            ' "dcat:landingPage": ' + json.dumps([{"@id": iri} for iri in self.HOSTILE_IRIS]) + "}"
+        )
+        return parse_graph(doc.encode(), "json-ld")
+
+    def test_every_iri_reads_back_exactly(self) -> None:
+        graph = self.graph()
+        root = next(iter(iter_dataset_nodes(graph)))
+        payload = serialize_record(root, record_triples(graph, root))
+        assert len(payload.splitlines()) == 1 + 5 + 3  # header, pages, type, identifier, title
+        parsed, parsed_root = parse_record(payload)
+        assert parsed_root == root
+        pages = parsed.objects(parsed_root, NamedNode("http://www.w3.org/ns/dcat#landingPage"))
+        assert sorted(p.value for p in pages) == sorted(self.HOSTILE_IRIS)
+        title = parsed.value(parsed_root, NamedNode("http://purl.org/dc/terms/title"))
+        assert isinstance(title, Literal)
+        assert title.datatype.value == "https://a.test/type>x"
+        assert record_notes(payload) == []
+
+    def test_ordinary_iris_are_written_as_before(self) -> None:
+        # Payloads of ordinary records, hence their content hashes, do not change.
+        assert iri_text('https://a.test/a b?c="d"&e=<f') == '<https://a.test/a b?c="d"&e=<f>'
+        assert iri_text("https://a.test/x>y") == "<https://a.test/x\\u003Ey>"
+
+    def test_an_invalid_language_tag_is_dropped_with_a_note(self) -> None:
+        doc = (
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            b'xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<dcat:Dataset rdf:about="https://a.test/d"><dct:identifier>d</dct:identifier>'
+            b'<dct:title xml:lang="***">Title</dct:title>'
+            b'<dct:description xml:lang="fr">Texte</dct:description></dcat:Dataset></rdf:RDF>'
+        )
+        graph = parse_graph(doc, "xml")
+        root = next(iter(iter_dataset_nodes(graph)))
+        payload = serialize_record(root, record_triples(graph, root))
+        assert record_notes(payload) == [
+            "language tag '***' of <http://purl.org/dc/terms/title> \"Title\" "
+            "(not a language tag; the text is kept without it)"
+        ]
+        parsed, parsed_root = parse_record(payload)
+        title = parsed.value(parsed_root, NamedNode("http://purl.org/dc/terms/title"))
+        assert isinstance(title, Literal)
+        assert (title.value, title.language) == ("Title", None)
+        description = parsed.value(parsed_root, NamedNode("http://purl.org/dc/terms/description"))
+        assert isinstance(description, Literal)
+        assert description.language == "fr"
