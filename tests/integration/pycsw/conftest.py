@@ -29,7 +29,7 @@ def pycsw_records() -> list[tuple[str, bytes]]:
         iso_record("w-shared-a", code="shared-id", title="First sharing"),
         iso_record("w-shared-b", code="shared-id", title="Second sharing"),
         # Its landing page (the dataset's remote URL) has a host name no URL may have.
-        iso_record("w-unmappable", landing_page="http://bad_host.example.test/page"),
+        iso_record("w-bad-landing-page", landing_page="http://bad_host.example.test/page"),
         iso_record("w-feature-catalogue", level="featureCatalogue", code="fc-1"),
     ]
     return [*recorded, *((f"written-{n}.xml", xml) for n, xml in enumerate(written))]

@@ -32,7 +32,7 @@ from moisson.harvest.engine import run_job
 from moisson.mapping.iso19139 import file_identifier
 from moisson.mapping.xml import parse_xml
 from moisson.services.runs import create_pending_job
-from moisson.storage.models import Dataset, HarvestRecord, HarvestSource
+from moisson.storage.models import Dataset, HarvestLogRow, HarvestRecord, HarvestSource
 
 GEOIDE = "http://catalogue.geo-ide.developpement-durable.gouv.fr/fr-120066022-orphan-residentifier"
 HARVESTED = {
@@ -46,8 +46,9 @@ HARVESTED = {
     "https://id.test/series-1",  # a written series: RS_Identifier codeSpace + code
     "w-no-citation-id",  # no citation identifier: the fileIdentifier
     "shared-id",  # the first of two records sharing one identifier
+    "w-bad-landing-page",  # harvested without its unusable landing page
 }
-RECORDS_SERVED = 10 + 3  # + service, second sharing, unmappable; not the feature catalogue
+RECORDS_SERVED = 11 + 2  # + service, second sharing; not the feature catalogue
 LOOPBACK = [ipaddress.IPv4Network("127.0.0.1/32")]
 
 
@@ -175,14 +176,20 @@ class TestJob:
             by_status.setdefault(item.status, []).append(item.remote_id)
         assert set(by_status["done"]) == HARVESTED
         assert by_status["skipped"] == ["service-1"]
-        assert sorted(by_status["failed"], key=str) == ["shared-id", "w-unmappable"]
+        assert by_status["failed"] == ["shared-id"]
         messages = {
             item.remote_id: " ".join(run.item_errors(db, item))
             for item in run.items
             if item.status == "failed"
         }
         assert "already exists" in messages["shared-id"]
-        assert "[harvest.remote_url] invalid URL" in messages["w-unmappable"]
+        bad_landing = next(item for item in run.items if item.remote_id == "w-bad-landing-page")
+        warnings = db.scalars(
+            select(HarvestLogRow.message).where(
+                HarvestLogRow.item_id == bad_landing.id, HarvestLogRow.level == "WARNING"
+            )
+        ).all()
+        assert any("[harvest.remote_url] unusable URL dropped" in text for text in warnings)
         titles = dict(
             db.execute(
                 select(Dataset.harvest_remote_id, Dataset.title).where(
@@ -193,6 +200,13 @@ class TestJob:
         assert set(titles) == HARVESTED
         assert titles["shared-id"] == "First sharing"  # sorted first by fileIdentifier
         assert titles["IGNF_RPG"] == "RPG"
+        remote_url = db.scalar(
+            select(Dataset.harvest_remote_url).where(
+                Dataset.harvest_source_id == source.id,
+                Dataset.harvest_remote_id == "w-bad-landing-page",
+            )
+        )
+        assert remote_url is None
 
     def test_a_source_harvested_with_file_identifiers_does_not_duplicate(
         self,
@@ -224,8 +238,9 @@ class TestJob:
         before = remote_ids(db, source)
         assert "w-series" in before.values()
         migration = import_module("moisson.migrations.versions.0014_csw_iso_citation_ids")
-        # IGNF_RPG and w-no-citation-id keep their id: it is their fileIdentifier.
-        assert migration.rekey_source(db.connection(), source.id) == len(HARVESTED) - 2
+        # IGNF_RPG, w-no-citation-id and w-bad-landing-page keep their id: it is their
+        # fileIdentifier.
+        assert migration.rekey_source(db.connection(), source.id) == len(HARVESTED) - 3
         db.commit()
 
         again = run_once(db, session_factory, settings, source)
