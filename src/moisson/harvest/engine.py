@@ -1,27 +1,40 @@
 """The harvest engine: run one job, gather -> hash -> map -> reconcile -> persist -> finish.
 
-Transactions. `run_job` is the edge of a background run: it commits every
-`COMMIT_EVERY_ITEMS` items or `COMMIT_EVERY_SECONDS` seconds, whichever comes first (so
-progress shows live, a crash loses at most that much work, which the next run redoes, and
-the run does not pay one commit per item), and opens every transaction with the job's
-heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). A record
-reconciled through the ORM (a changed record, a dataservice, anything not surely new) runs in
-its own SAVEPOINT: a failing record rolls back alone. An unchanged record decided from the
-batch lookups writes nothing but its item row, so it needs none. A surely new dataset (no
-stored record, no object with its remote id) is not written at once: its rows join the write
-batch (`moisson.harvest.batch`), with the item, error and log rows of every item. The batch
-is written in one SAVEPOINT before anything that must see it (the next lookups, an ORM item,
-the end) and before every commit; if that write fails, it is rolled back and its new
-datasets are redone one by one through the ORM path, each in its own savepoint, so that
-failing record alone fails, exactly as it would have (`_write_batch`). A preview runs the
-very same `Pipeline` with a checkpoint that only flushes, inside a transaction its caller
-rolls back.
+Transactions. No transaction is open while the engine waits on the network (DESIGN.md):
+`run_job` commits its start before `gather` runs, and the pipeline pulls each batch of
+records (below) with no transaction open, page fetches and page-cache reads included (the
+cache is read in short read-only sessions of its own, `DbPageCache(reads=...)`). A batch is
+then decided and written in one short transaction: it opens with the job's heartbeat write,
+loads the batch lookups, processes the records, and ends with a checkpoint (write batch +
+commit) before the next pull. A long batch also commits after `COMMIT_EVERY_ITEMS` items or
+when its transaction is `COMMIT_EVERY_SECONDS` old: on SQLite that transaction holds the
+write lock (`BEGIN IMMEDIATE`, `moisson.storage.session`), which an API write may be waiting
+for. So progress shows live, and a crash loses at most one batch, which the next run redoes.
+The engine's sessions wait up to `database.worker_lock_timeout` for a lock.
+
+Within a transaction: a record reconciled through the ORM (a changed record, a dataservice,
+anything not surely new) runs in its own SAVEPOINT: a failing record rolls back alone. An
+unchanged record decided from the batch lookups writes nothing but its item row, so it needs
+none. A surely new dataset (no stored record, no object with its remote id) is not written at
+once: its rows join the write batch (`moisson.harvest.batch`), with the item, error and log
+rows of every item. The batch is written in one SAVEPOINT before anything that must see it
+(the next lookups, an ORM item, the end) and before every commit; if that write fails, it is
+rolled back and its new datasets are redone one by one through the ORM path, each in its own
+savepoint, so that failing record alone fails, exactly as it would have (`_write_batch`).
+The end of the job (autoarchive, page-cache entries, final status) is one more short
+transaction.
+
+A preview runs the very same `Pipeline` with a checkpoint that only flushes, inside a
+transaction its caller rolls back; it first pulls every record it may process
+(`Pipeline.prefetch`, within its item cap and time budget) with no transaction open, so its
+one transaction lasts the processing of at most `preview_max_items` records.
 
 Batches. Records are taken from `gather` in batches (up to `LOOKUP_BATCH` records of one
 page) whose database reads are made together (`moisson.harvest.lookups`), then processed one
-by one in order. So the first record of the next page is pulled (and that page fetched)
-before the current page's records are written; a `gather` failure still lets the records
-already pulled be processed first, and `max_items` never pulls more records than before.
+by one in order. A batch ends when the first record of the next page is pulled, so that page
+is fetched (with no transaction open) before the current page's records are written; a
+`gather` failure still lets the records already pulled be processed first, and `max_items`
+never pulls more records than before.
 
 Item outcomes, decided from what escapes the item's processing:
 
