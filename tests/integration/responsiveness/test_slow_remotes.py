@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import fresh_postgres_database
 from tests.dcat_catalog import Catalog, CatalogServer, catalog_server, wait_until
@@ -29,7 +30,7 @@ from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.services.users import ensure_first_admin
 from moisson.storage.migrate import upgrade
-from moisson.storage.models import HarvestJob, HarvestSource
+from moisson.storage.models import Dataset, HarvestJob, HarvestSource
 from moisson.storage.session import make_engine, make_sessionmaker, unit_of_work
 from moisson.tasks.local import LocalWorker
 
@@ -81,6 +82,14 @@ class Service:
         assert response.status_code == 200, response.text
         return str(response.json()["last_job"]["id"])
 
+    def warm_up(self, source_id: str) -> None:
+        """One request of each kind first: a process's first call of a route is slow."""
+        path = f"/api/1/harvest/source/{source_id}/"
+        assert self.client.get("/api/1/harvest/sources/").status_code == 200
+        assert self.client.get("/metrics").status_code == 200
+        put = self.client.put(path, json={"description": "warm"}, headers=self.headers)
+        assert put.status_code == 200
+
     def job(self, job_id: str) -> HarvestJob:
         with self.sessions() as session:
             job = session.get(HarvestJob, job_id)
@@ -131,6 +140,10 @@ def catalogs() -> Iterator[CatalogServer]:
         yield server
 
 
+def self_sessions(service: Service) -> Session:
+    return service.sessions()
+
+
 def timed(call: Callable[[], httpx.Response]) -> tuple[float, httpx.Response]:
     started = time.monotonic()
     result = call()
@@ -144,6 +157,7 @@ class TestApiWhileJobsWait:
         catalogs.catalogs["slow"] = Catalog(pages=2, per_page=5, delay=PAGE_DELAY)
         busy = service.add_source("slow", catalogs.url("slow"))
         idle = service.add_source("idle", "https://example.org/catalog.rdf")
+        service.warm_up(idle)
         job_id = service.run(busy)
         # While the first page is awaited, then while the second is (items written between).
         calls = 0
@@ -185,6 +199,39 @@ class TestApiWhileJobsWait:
         assert wait_until(
             lambda: all(service.job(j).status == JobStatus.DONE for j in jobs), 3 * 2.0 + 5
         )
+
+    def test_a_preview_waiting_on_its_remote_holds_no_lock(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        catalogs.catalogs["preview"] = Catalog(pages=1, per_page=4, delay=PAGE_DELAY)
+        slow = service.add_source("preview", catalogs.url("preview"))
+        idle = service.add_source("other", "https://example.org/catalog.rdf")
+        service.warm_up(idle)
+        answers: list[httpx.Response] = []
+        preview = threading.Thread(
+            target=lambda: answers.append(
+                service.client.get(
+                    f"/api/1/harvest/source/{slow}/preview/", headers=service.headers
+                )
+            )
+        )
+        preview.start()
+        time.sleep(1.0)  # the preview is now waiting for its page
+        started = time.monotonic()
+        response = service.client.put(
+            f"/api/1/harvest/source/{idle}/",
+            json={"description": "meanwhile"},
+            headers=service.headers,
+        )
+        elapsed = time.monotonic() - started
+        preview.join(timeout=PAGE_DELAY + 10)
+        assert response.status_code == 200
+        assert elapsed < PROMPT
+        assert answers, "the preview never answered"
+        assert answers[0].status_code == 200, answers[0].text
+        assert len(answers[0].json()["items"]) == 4  # the preview saw its records...
+        with self_sessions(service) as session:  # ...and left nothing behind
+            assert session.scalar(select(func.count()).select_from(Dataset)) == 0
 
 
 class TestLockTimeout:
