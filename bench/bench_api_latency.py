@@ -204,7 +204,7 @@ def main() -> None:
         port = free_port()
         with (
             moisson_serve(url, port, threads=len(catalogs)),
-            httpx.Client(base_url=f"http://127.0.0.1:{port}") as client,
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client,
         ):
             # The reference: the same loop, nothing harvesting (a finished job to read).
             first = client.post(f"/api/1/harvest/source/{idle}/run/", headers=headers).json()
