@@ -49,6 +49,18 @@ class HttpSettings(BaseModel):
     """`{version}` and `{backend}` are filled in."""
 
 
+class DatabaseSettings(BaseModel):
+    """Waits for database locks (the connection itself is `MOISSON_DATABASE_URL`)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    lock_timeout: float = 5.0
+    """Seconds a request waits for a database lock (SQLite's write lock, a PostgreSQL row
+    lock) before it is answered 503 with `Retry-After`."""
+    worker_lock_timeout: float = 60.0
+    """Seconds a background writer (harvest job, scheduler, heartbeats) waits for a lock."""
+
+
 class HarvestSettings(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
@@ -117,6 +129,7 @@ class Settings(BaseSettings):
     """`json`: one JSON object per line (for log shippers); `text`: readable lines."""
     log_level: str = "INFO"
     """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
 

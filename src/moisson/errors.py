@@ -11,6 +11,11 @@ MoissonError (500)
 
 from __future__ import annotations
 
+#: The answer to a request the database could not serve in time (a lock wait that ran out):
+#: 503, this message and `Retry-After: BUSY_RETRY_AFTER` (API and admin alike).
+DATABASE_BUSY = "The database is busy; retry in a moment"
+BUSY_RETRY_AFTER = 2
+
 
 class MoissonError(Exception):
     status_code = 500

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import fresh_postgres_database
 from tests.http_server import LoopbackServer, Reply, Seen, loopback_server
@@ -276,13 +276,17 @@ def test_database_connections_dropped_mid_job(tmp_path: Path) -> None:
         while server.seen(SHOW) - before < N // 3 and running.is_set():
             assert time.monotonic() < deadline
             time.sleep(0.002)
-        with engine.connect() as admin:
+        # A connection of its own: between two batches the engine's connection waits in
+        # the pool, where `engine.connect()` would take it instead of killing it.
+        killer = create_engine(url)
+        with killer.connect() as admin:
             terminated = admin.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             ).scalar()
+        killer.dispose()
         thread.join(timeout=30)
         assert not thread.is_alive()
         assert terminated

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from moisson.config import HarvestSettings, HttpSettings, Settings
+from moisson.config import DatabaseSettings, HarvestSettings, HttpSettings, Settings
 from moisson.settings_doc import settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_setting_is_documented() -> None:
-    for model in (Settings, HttpSettings, HarvestSettings):
+    for model in (Settings, DatabaseSettings, HttpSettings, HarvestSettings):
         undocumented = [
             name
             for name, field in model.model_fields.items()
-            if not field.description and name not in ("http", "harvest")
+            if not field.description and name not in ("database", "http", "harvest")
         ]
         assert undocumented == [], f"{model.__name__} fields without a docstring"
 

@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,9 +25,10 @@ from moisson.admin.markdown import render_markdown
 from moisson.admin.payloads import pretty_payload
 from moisson.admin.sessions import AdminSession, AdminSessionMiddleware, SessionCodec
 from moisson.config import Settings
-from moisson.errors import MoissonError, NotFound, Unauthorized
+from moisson.errors import BUSY_RETRY_AFTER, DATABASE_BUSY, MoissonError, NotFound, Unauthorized
 from moisson.services.presenters import iso
 from moisson.services.runs import JobRunner
+from moisson.storage.session import is_database_busy
 
 HERE = Path(__file__).resolve().parent
 
@@ -105,6 +108,14 @@ def _on_http_error(request: Request, exc: Exception) -> Response:
     return views.error_page(request, exc.status_code, message)
 
 
+def _on_database_error(request: Request, exc: Exception) -> Response:
+    if not is_database_busy(exc):
+        raise exc
+    page = views.error_page(request, 503, DATABASE_BUSY)
+    page.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return page
+
+
 def create_admin_app(
     settings: Settings, session_factory: sessionmaker[Session], runner: JobRunner | None
 ) -> FastAPI:
@@ -113,6 +124,8 @@ def create_admin_app(
     app = FastAPI(title="Moisson admin", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.admin = AdminState(settings, session_factory, runner, make_templates())
     app.add_exception_handler(MoissonError, _on_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_database_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.include_router(views.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

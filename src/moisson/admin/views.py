@@ -34,7 +34,7 @@ from moisson.services import (
 )
 from moisson.services.auth import Caller
 from moisson.services.paging import PageRequest
-from moisson.storage.session import unit_of_work
+from moisson.storage.session import read_only, unit_of_work
 
 if TYPE_CHECKING:
     from moisson.admin.app import AdminState
@@ -129,7 +129,12 @@ def signed_in(request: Request) -> Iterator[tuple[Session, Caller]]:
     key_hash = session_of(request).key_hash
     if key_hash is None:
         raise SignInRequired()
-    with unit_of_work(state_of(request).session_factory) as session:
+    factory = state_of(request).session_factory
+    if request.method == "GET":  # a page: reads only, never the write lock
+        with unit_of_work(read_only(factory)) as session:
+            yield session, admin_queries.caller_for_key_hash(session, key_hash)
+        return
+    with unit_of_work(factory) as session:
         yield session, admin_queries.caller_for_key_hash(session, key_hash)
 
 

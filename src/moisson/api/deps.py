@@ -24,6 +24,7 @@ from moisson.services.auth import Caller, authenticate, require_authenticated
 from moisson.services.permissions import require_owner_admin, require_sysadmin
 from moisson.services.runs import JobRunner
 from moisson.services.sources import resolve_source
+from moisson.storage.session import finish_read, read_only
 
 if TYPE_CHECKING:
     from moisson.storage.models import HarvestSource
@@ -74,12 +75,31 @@ def get_runner(request: Request) -> JobRunner | None:
     return runner
 
 
+#: Requests that only read: their session never takes a write lock (`read_only`).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def read_factory(request: Request) -> sessionmaker[Session]:
+    """The read-only variant of the app's session factory, made once per app."""
+    state = request.app.state
+    factory: sessionmaker[Session] | None = getattr(state, "read_session_factory", None)
+    if factory is None or getattr(state, "read_session_source", None) is not state.session_factory:
+        factory = read_only(state.session_factory)
+        state.read_session_factory = factory
+        state.read_session_source = state.session_factory
+    return factory
+
+
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    session = get_session_factory(request)()
+    reading = request.method in READ_METHODS
+    session = (read_factory(request) if reading else get_session_factory(request))()
     work = UnitOfWork(session)
     try:
         yield work
-        session.commit()
+        if reading:
+            finish_read(session, get_session_factory(request))
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

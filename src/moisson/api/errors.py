@@ -4,22 +4,32 @@ MoissonError            its own status; `errors` only when fields are named
 ├── SourceMoved (308)   `Location` is the request URL with the source segment replaced
 RequestValidationError  400 naming the first offending field (udata's wording)
 HTTPException           404/405 from routing, with udata's messages
+database busy           503 with `Retry-After`: a lock wait that ran out (the write lock of
+                        SQLite, a PostgreSQL row lock: `MOISSON_DATABASE__LOCK_TIMEOUT`), a full
+                        connection pool, a database refusing connections
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from moisson.errors import MoissonError, NotFound, Redirect
+from moisson.errors import BUSY_RETRY_AFTER, DATABASE_BUSY, MoissonError, NotFound, Redirect
 from moisson.services.sources import SourceMoved
+from moisson.storage.session import is_database_busy
+
+log = logging.getLogger(__name__)
 
 VALIDATION_FAILED = "Input payload validation failed"
+
 METHOD_NOT_ALLOWED = "The method is not allowed for the requested URL."
 
 
@@ -75,7 +85,28 @@ def handle_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+def busy_response(request: Request, exc: Exception) -> Response | None:
+    """The 503 answer to a database that is busy, `None` for any other database error."""
+    if not is_database_busy(exc):
+        return None
+    log.warning("%s %s answered 503, database busy: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        error_body(DATABASE_BUSY),
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+    )
+
+
+def handle_database_error(request: Request, exc: Exception) -> Response:
+    answer = busy_response(request, exc)
+    if answer is None:
+        raise exc  # a real bug: the server's 500 and its traceback
+    return answer
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, handle_database_error)
+    app.add_exception_handler(PoolTimeout, handle_database_error)
     app.add_exception_handler(MoissonError, handle_moisson_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)

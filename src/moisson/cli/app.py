@@ -7,8 +7,11 @@ from rich.console import Console
 
 from moisson.cli import db, harvest, orgs, users
 from moisson.cli.state import CliState, state_of
+from moisson.config import Settings
 from moisson.logging import configure_logging
 from moisson.services.users import NewUser, ensure_first_admin
+from moisson.storage.migrate import schema_revisions
+from moisson.storage.migrate import upgrade as migrate_upgrade
 from moisson.storage.session import unit_of_work
 
 app = typer.Typer(
@@ -31,19 +34,35 @@ def bootstrap_admin(state: CliState) -> NewUser | None:
         return ensure_first_admin(session, state.settings)
 
 
+def ensure_schema(settings: Settings) -> None:
+    """The embedded SQLite default migrates itself; any other database must be migrated by
+    its operator (`moisson db upgrade`): `serve` exits at once with one line saying so."""
+    current, heads = schema_revisions(settings.database_url)
+    if current == heads:
+        return
+    if settings.is_sqlite:
+        migrate_upgrade(settings.database_url)
+        typer.echo("Database schema migrated to the latest version")
+        return
+    state = "has no schema" if not current else "has an older schema"
+    err.print(f"The database {state}: run `moisson db upgrade` first", soft_wrap=True)
+    raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(7000, help="Port to listen on."),
 ) -> None:
-    """Serve the API (run `moisson db upgrade` first)."""
+    """Serve the API (on PostgreSQL, run `moisson db upgrade` first; SQLite migrates itself)."""
     import uvicorn
 
     from moisson.api import create_app
 
     state = state_of(ctx)
     configure_logging(state.settings)
+    ensure_schema(state.settings)
     created = bootstrap_admin(state)
     if created is not None:
         typer.echo("")

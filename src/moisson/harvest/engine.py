@@ -1,27 +1,40 @@
 """The harvest engine: run one job, gather -> hash -> map -> reconcile -> persist -> finish.
 
-Transactions. `run_job` is the edge of a background run: it commits every
-`COMMIT_EVERY_ITEMS` items or `COMMIT_EVERY_SECONDS` seconds, whichever comes first (so
-progress shows live, a crash loses at most that much work, which the next run redoes, and
-the run does not pay one commit per item), and opens every transaction with the job's
-heartbeat write (see `harvest_runs.touch_job` for why that matters on SQLite). A record
-reconciled through the ORM (a changed record, a dataservice, anything not surely new) runs in
-its own SAVEPOINT: a failing record rolls back alone. An unchanged record decided from the
-batch lookups writes nothing but its item row, so it needs none. A surely new dataset (no
-stored record, no object with its remote id) is not written at once: its rows join the write
-batch (`moisson.harvest.batch`), with the item, error and log rows of every item. The batch
-is written in one SAVEPOINT before anything that must see it (the next lookups, an ORM item,
-the end) and before every commit; if that write fails, it is rolled back and its new
-datasets are redone one by one through the ORM path, each in its own savepoint, so that
-failing record alone fails, exactly as it would have (`_write_batch`). A preview runs the
-very same `Pipeline` with a checkpoint that only flushes, inside a transaction its caller
-rolls back.
+Transactions. No transaction is open while the engine waits on the network (DESIGN.md):
+`run_job` commits its start before `gather` runs, and the pipeline pulls each batch of
+records (below) with no transaction open, page fetches and page-cache reads included (the
+cache is read in short read-only sessions of its own, `DbPageCache(reads=...)`). A batch is
+then decided and written in one short transaction: it opens with the job's heartbeat write,
+loads the batch lookups, processes the records, and ends with a checkpoint (write batch +
+commit) before the next pull. A long batch also commits after `COMMIT_EVERY_ITEMS` items or
+when its transaction is `COMMIT_EVERY_SECONDS` old: on SQLite that transaction holds the
+write lock (`BEGIN IMMEDIATE`, `moisson.storage.session`), which an API write may be waiting
+for. So progress shows live, and a crash loses at most one batch, which the next run redoes.
+The engine's sessions wait up to `database.worker_lock_timeout` for a lock.
+
+Within a transaction: a record reconciled through the ORM (a changed record, a dataservice,
+anything not surely new) runs in its own SAVEPOINT: a failing record rolls back alone. An
+unchanged record decided from the batch lookups writes nothing but its item row, so it needs
+none. A surely new dataset (no stored record, no object with its remote id) is not written at
+once: its rows join the write batch (`moisson.harvest.batch`), with the item, error and log
+rows of every item. The batch is written in one SAVEPOINT before anything that must see it
+(the next lookups, an ORM item, the end) and before every commit; if that write fails, it is
+rolled back and its new datasets are redone one by one through the ORM path, each in its own
+savepoint, so that failing record alone fails, exactly as it would have (`_write_batch`).
+The end of the job (autoarchive, page-cache entries, final status) is one more short
+transaction.
+
+A preview runs the very same `Pipeline` with a checkpoint that only flushes, inside a
+transaction its caller rolls back; it first pulls every record it may process
+(`Pipeline.prefetch`, within its item cap and time budget) with no transaction open, so its
+one transaction lasts the processing of at most `preview_max_items` records.
 
 Batches. Records are taken from `gather` in batches (up to `LOOKUP_BATCH` records of one
 page) whose database reads are made together (`moisson.harvest.lookups`), then processed one
-by one in order. So the first record of the next page is pulled (and that page fetched)
-before the current page's records are written; a `gather` failure still lets the records
-already pulled be processed first, and `max_items` never pulls more records than before.
+by one in order. A batch ends when the first record of the next page is pulled, so that page
+is fetched (with no transaction open) before the current page's records are written; a
+`gather` failure still lets the records already pulled be processed first, and `max_items`
+never pulls more records than before.
 
 Item outcomes, decided from what escapes the item's processing:
 
@@ -121,6 +134,7 @@ from moisson.storage.models import (
 from moisson.storage.repositories import harvest_runs, harvested, records
 from moisson.storage.repositories.pages import DbPageCache
 from moisson.storage.repositories.records import RecordState
+from moisson.storage.session import patient, read_only
 
 logger = logging.getLogger(__name__)
 ITEM_LOGGER = "moisson.harvest.item"
@@ -129,10 +143,11 @@ BackendRegistry = Mapping[str, type[Backend]]
 ProgressCallback = Callable[[HarvestJob], None]
 """Called with the job after each item is committed, and once when the job has ended."""
 
-#: A background run commits after this many items...
+#: A background run commits after this many items (and after every batch)...
 COMMIT_EVERY_ITEMS = 200
-#: ...or when this many seconds have passed since its last commit, whichever comes first.
-COMMIT_EVERY_SECONDS = 1.0
+#: ...or when its transaction has been open this long: on SQLite it holds the write lock,
+#: which an API write may be waiting for.
+COMMIT_EVERY_SECONDS = 0.25
 #: Records whose database reads are made together (never more than one page's).
 LOOKUP_BATCH = 200
 
@@ -170,7 +185,7 @@ def run_job(
     The first job of a process freezes its long-lived objects (`gc_tuning`).
     """
     freeze_long_lived_objects()
-    session = session_factory(expire_on_commit=False)
+    session = patient(session_factory, settings)(expire_on_commit=False)
     try:
         job = _take_pending(session, job_id)
         if job is None:
@@ -195,12 +210,13 @@ def run_job(
                 record_source_id=source.id,
                 backend=backend_cls(),
                 http=client,
-                pages=DbPageCache(session, source.id),
+                pages=DbPageCache(session, source.id, reads=read_only(session_factory)),
                 limits=RunLimits(max_items=settings.harvest.max_items),
                 checkpoint=session.commit,
                 preview=False,
                 on_progress=on_progress,
             )
+            session.commit()  # nothing stays open while `gather` waits on the remote
             pipeline.run()
         finally:
             if http is None:
@@ -325,6 +341,22 @@ def build_pipeline(
     )
 
 
+@dataclass
+class Prefetched:
+    """Records pulled from `gather` ahead of the run (`Pipeline.prefetch`)."""
+
+    records: list[RemoteRecord] = field(default_factory=list)
+    error: Exception | None = None
+    """What `gather` raised after these records."""
+    out_of_time: bool = False
+    """The time budget ran out while pulling: the run is truncated after these records."""
+
+    def replay(self) -> Iterator[RemoteRecord]:
+        yield from self.records
+        if self.error is not None:
+            raise self.error
+
+
 class BufferedPageCache:
     """Reads the real cache; holds writes until the job knows whether to keep them."""
 
@@ -429,6 +461,7 @@ class Pipeline:
         self._fresh_transaction = True
         self._uncommitted = 0
         self._last_checkpoint = time.monotonic()
+        self._prefetched: Prefetched | None = None
 
     def run(self) -> None:
         with log_context(source_id=self.source.id, job_id=self.job.id):
@@ -450,14 +483,50 @@ class Pipeline:
     # ---------------------------------------------------------------- gather
 
     def _gather(self) -> None:
+        """Pull a batch of records from `gather` with no transaction open (that is where
+        the remote is waited for), then decide and write it in a short transaction, ended
+        by a checkpoint before the next pull."""
         started = time.monotonic()
-        for batch in self._batches(iter(self.backend.gather(self.ctx))):
+        prefetched = self._prefetched
+        records = prefetched.replay() if prefetched is not None else self.backend.gather(self.ctx)
+        for batch in self._batches(iter(records)):
+            self._heartbeat()
             self._write_batch()  # the lookups must see what the previous batch wrote
             self.lookups.load(r.remote_id for r in batch if r.remote_id and not r.failure)
             for record in batch:
                 if self._must_stop(started):
                     return
                 self._process(record)
+            if not self._fresh_transaction:
+                self._checkpoint()
+        if prefetched is not None and prefetched.out_of_time:
+            self._truncate(self._time_reason())
+
+    def prefetch(self) -> None:
+        """Pull from `gather` now, before any transaction, every record a run would start
+        within its limits (a preview: its whole run then fits in one short transaction)."""
+        limits = self.limits
+        wanted = None if limits.max_items is None else limits.max_items + 1
+        budget, started = limits.time_budget, time.monotonic()
+        fetched = Prefetched()
+        try:
+            for record in self.backend.gather(self.ctx):
+                if budget is not None and time.monotonic() - started > budget:
+                    fetched.out_of_time = True
+                    break
+                fetched.records.append(record)
+                if wanted is not None and len(fetched.records) >= wanted:
+                    break
+        except Exception as exc:
+            fetched.error = exc
+        self._prefetched = fetched
+
+    def _heartbeat(self) -> None:
+        """The first write of every transaction of the run: the job's heartbeat."""
+        if self._fresh_transaction:
+            harvest_runs.touch_job(self.session, self.job.id, utcnow())
+            self._fresh_transaction = False
+            self._last_checkpoint = time.monotonic()  # the transaction's age counts from here
 
     def _batches(self, records: Iterator[RemoteRecord]) -> Iterator[list[RemoteRecord]]:
         """Consecutive records of one page, at most `LOOKUP_BATCH`, and never more than
@@ -494,27 +563,35 @@ class Pipeline:
                 f"{limits.max_items} max items reached, "
                 "not all datasets/dataservices were retrieved"
             )
-        elif limits.time_budget is not None and time.monotonic() - started > limits.time_budget:
-            reason = (
-                f"Time budget of {limits.time_budget:g}s reached, "
-                "not all datasets/dataservices were retrieved"
-            )
+        elif (
+            limits.time_budget is not None
+            and self._prefetched is None  # a prefetch applied the budget while pulling
+            and time.monotonic() - started > limits.time_budget
+        ):
+            reason = self._time_reason()
         else:
             return False
+        self._truncate(reason)
+        return True
+
+    def _time_reason(self) -> str:
+        return (
+            f"Time budget of {self.limits.time_budget:g}s reached, "
+            "not all datasets/dataservices were retrieved"
+        )
+
+    def _truncate(self, reason: str) -> None:
         self.progress.truncated = True
         self.job.truncated = True
-        if limits.note_truncation:
+        if self.limits.note_truncation:
             harvest_runs.add_error(self.session, self.job.id, reason, level="WARNING")
-        return True
 
     # ---------------------------------------------------------------- one item
 
     def _process(self, record: RemoteRecord) -> None:
-        session, job = self.session, self.job
+        job = self.job
         now = utcnow()
-        if self._fresh_transaction:
-            harvest_runs.touch_job(session, job.id, now)
-            self._fresh_transaction = False
+        self._heartbeat()
         item: dict[str, Any] = {
             "id": new_id(),
             "job_id": job.id,

@@ -8,11 +8,16 @@ what a real run would. Previews never read or write the page cache: they show wh
 produces now, and the cap (`preview_max_items`) and the time budget (`preview_time_budget`)
 bound them. The objects returned are detached snapshots, resources loaded.
 
-On SQLite a preview holds the database write lock until it ends (at most the time budget plus
-one record), so other writers wait; PostgreSQL has no such limit.
+Transactions: the records are pulled from the remote first (`Pipeline.prefetch`, bounded by
+the cap and the time budget), with no transaction open; `release` lets the caller end its own
+transaction before that wait. Then the whole doomed run happens in one short transaction (at
+most `preview_max_items` records, no network): on SQLite it holds the write lock for those
+milliseconds only, never while the remote is waited for.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import inspect
@@ -42,26 +47,25 @@ def preview_source(
     *,
     backend_registry: BackendRegistry | None = None,
     http: httpx.Client | None = None,
+    release: Callable[[], None] | None = None,
 ) -> PreviewResult:
-    """Run `source` (saved or transient) as a preview and return what the job would be."""
+    """Run `source` (saved or transient) as a preview and return what the job would be.
+    `release` is called once `source` has been read, before the remote is waited for."""
     saved = _is_saved(source)
     backend_cls = resolve_backend(source.backend, settings, backend_registry)
     client = http or client_for(settings, backend_cls)
     session = session_factory(expire_on_commit=False)
     try:
         stand_in = _stand_in(source)
-        session.add(stand_in)
-        session.flush()  # the first statement is a write: see harvest_runs.touch_job
         now = utcnow()
         job = HarvestJob(
+            id=new_id(),
             source_id=stand_in.id,
             status=JobStatus.INITIALIZED,
             created=now,
             started=now,
             heartbeat_at=now,
         )
-        session.add(job)
-        session.flush()
         pipeline = build_pipeline(
             session,
             settings,
@@ -80,6 +84,13 @@ def preview_source(
             checkpoint=session.flush,
             preview=True,
         )
+        if release is not None:
+            release()
+        pipeline.prefetch()  # the network wait, before any statement of this session
+        session.add(stand_in)
+        session.flush()
+        session.add(job)
+        session.flush()
         pipeline.run()
         result = _snapshot(session, pipeline.job, source_id=source.id if saved else None)
     finally:

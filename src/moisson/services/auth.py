@@ -135,5 +135,5 @@ def authenticate(session: Session, settings: Settings, token: str | None) -> Cal
     if user is None or not user.active or user.deleted_at is not None:
         raise Unauthorized("Inactive user")
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
+        users_repo.stamp_key_used(session, key, now)
     return caller_for_user(session, user)

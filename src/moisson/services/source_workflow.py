@@ -34,6 +34,7 @@ from moisson.storage.models import HarvestSource
 from moisson.storage.repositories import datasets as datasets_repo
 from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import users as users_repo
+from moisson.storage.session import end_before_wait, writer_like
 
 Json = dict[str, Any]
 
@@ -165,15 +166,19 @@ def _run_preview(session: Session, settings: Settings, source: HarvestSource) ->
     # rest of this module does not need.
     from moisson.harvest.preview import preview_source
 
-    # The preview runs on the caller's own connection, inside a savepoint it rolls back: a
-    # second connection would wait for the write lock this transaction holds on SQLite.
-    joined = sessionmaker(
-        bind=session.connection(),
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-    )
-    result: PreviewResult = preview_source(joined, settings, source)
-    return result
+    # The caller's transaction ends before the preview waits on the remote; the preview's
+    # own short transaction (rolled back) comes after the fetch (`moisson.harvest.preview`).
+    # A request that previews writes nothing before. Bound to a connection (tests joined to
+    # an outer transaction), the preview joins it in a savepoint instead.
+    writer = writer_like(session)
+    if writer is None:
+        joined = sessionmaker(
+            bind=session.connection(),
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+        return preview_source(joined, settings, source)
+    return preview_source(writer, settings, source, release=lambda: end_before_wait(session))
 
 
 def preview_new_source(

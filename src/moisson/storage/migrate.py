@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -19,3 +20,26 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+
+
+def schema_revisions(database_url: str) -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the head revisions of this version's migrations);
+    the first is empty for a database that was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from moisson.config import Settings
+    from moisson.storage.session import make_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    engine = make_engine(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
+    quiet = logging.getLogger("alembic")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # a question, not a migration: no "Context impl" lines
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        quiet.setLevel(level)
+        engine.dispose()
+    return current, heads

@@ -22,7 +22,7 @@ from moisson.harvest.engine import run_job
 from moisson.harvest.watchdog import fail_stale_jobs
 from moisson.storage.base import utcnow
 from moisson.storage.repositories import harvest_runs
-from moisson.storage.session import unit_of_work
+from moisson.storage.session import patient, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class LocalWorker:
         **run_options: Any,
     ) -> None:
         """`run_options` are passed to `run_job` (`backend_registry`, `http`: tests)."""
-        self.session_factory = session_factory
+        # A background writer: it may wait longer for a lock than a request would.
+        self.session_factory = patient(session_factory, settings)
         self.settings = settings
         self.run_options = run_options
         self._executor: ThreadPoolExecutor | None = None

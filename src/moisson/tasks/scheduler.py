@@ -26,7 +26,7 @@ from moisson.services.retention import purge_deleted_sources, purge_jobs
 from moisson.services.runs import JobRunner, create_pending_job
 from moisson.services.scheduling import claim_due_sources
 from moisson.storage.base import utcnow
-from moisson.storage.session import unit_of_work
+from moisson.storage.session import patient, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ class Scheduler:
         watchdog: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.session_factory = session_factory
+        # A background writer: it may wait longer for a lock than a request would.
+        self.session_factory = patient(session_factory, settings)
         self.runner = runner
         self.settings = settings
         self.watchdog = watchdog

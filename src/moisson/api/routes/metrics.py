@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import Metric
 
+from moisson.api.deps import read_factory
 from moisson.services.metrics import HarvestStateCollector
 
 router = APIRouter()
@@ -36,6 +37,6 @@ class _Chain:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    database = HarvestStateCollector(request.app.state.session_factory)
+    database = HarvestStateCollector(read_factory(request))
     body = generate_latest(_Chain(database, REGISTRY))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

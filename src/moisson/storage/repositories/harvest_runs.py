@@ -36,9 +36,9 @@ def source_by_id(session: Session, source_id: str) -> HarvestSource | None:
 def touch_job(session: Session, job_id: str, now: datetime) -> None:
     """Refresh the job's heartbeat with a plain UPDATE.
 
-    The engine opens each of its transactions with this write: besides proving liveness, on
-    SQLite it takes the write lock before any read, so a commit by another connection cannot
-    invalidate this transaction's snapshot (SQLITE_BUSY_SNAPSHOT) half-way through an item.
+    The engine opens each of its short transactions with this write, so a job whose
+    transactions commit is seen alive. (On SQLite the write lock was already taken by the
+    write session's `BEGIN IMMEDIATE`: see `moisson.storage.session`.)
     """
     session.execute(
         update(HarvestJob)

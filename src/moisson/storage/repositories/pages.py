@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.domain.enums import ItemKind
 from moisson.domain.pages import CachedPage
@@ -20,14 +20,29 @@ def clear_pages(session: Session, source_ids: Iterable[str]) -> None:
 
 
 class DbPageCache:
-    """The page cache of one source, read and written in the caller's session."""
+    """The page cache of one source, written in the caller's session.
 
-    def __init__(self, session: Session, source_id: str) -> None:
+    With `reads`, a read is made in a short read-only session of its own: a backend asks
+    the cache between two page fetches, so a read in the caller's session would leave its
+    transaction open across the next network wait."""
+
+    def __init__(
+        self, session: Session, source_id: str, *, reads: sessionmaker[Session] | None = None
+    ) -> None:
         self.session = session
         self.source_id = source_id
+        self.reads = reads
 
     def get(self, key: str) -> CachedPage | None:
-        row = self.session.get(HarvestPage, (self.source_id, key))
+        if self.reads is None:
+            return self._get(self.session, key)
+        with self.reads() as session:
+            page = self._get(session, key)
+            session.rollback()
+        return page
+
+    def _get(self, session: Session, key: str) -> CachedPage | None:
+        row = session.get(HarvestPage, (self.source_id, key))
         if row is None:
             return None
         return CachedPage(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moisson.storage.models import ApiKey, Member, Organization, User
+from moisson.storage.session import is_read_only, write_after_read
 
 
 def by_id(session: Session, user_id: str) -> User | None:
@@ -37,6 +39,24 @@ def any_sysadmin(session: Session) -> User | None:
 
 def key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def stamp_key_used(session: Session, key: ApiKey, now: datetime) -> None:
+    """Record when a key was last used; on a read-only session, just after the read."""
+    if not is_read_only(session):
+        key.last_used_at = now
+        return
+    key_id = key.id
+
+    def stamp(writer: Session) -> None:
+        writer.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    write_after_read(session, stamp)
 
 
 def roles_of(session: Session, user_id: str) -> dict[str, str]:
