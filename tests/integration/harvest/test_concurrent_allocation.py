@@ -1,0 +1,309 @@
+"""Another job takes a slug or a contact point between our lookup and our write.
+
+The engine chooses a new dataset's slug and finds its contact points by looking first, then
+inserting; a concurrent job (another worker, on PostgreSQL) may insert the same slug or the
+same contact point in between. The database decides (unique constraints, `ON CONFLICT DO
+NOTHING`): the lost row is retried with the next free slug, the contact point of the other job
+is used, and no item fails nor does the batch fall back to one-by-one writes.
+
+"Another job" is simulated by wrapping the lookup (`Database.race`). On PostgreSQL a second
+connection writes and commits the colliding row right after our lookup returned, exactly as a
+concurrent worker would. SQLite lets one transaction write at a time (the engine's
+transactions take the write lock up front), so a second connection there could only wait for
+ours: the colliding row is committed before the job, and our first lookup answers as it would
+have just before that commit. In both cases our write then meets a row it did not look at.
+Both databases always run (PostgreSQL even in the SQLite pass of the suite).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import fresh_postgres_database
+from tests.fakes import FakeRecord, catalog_transport, fake_backend
+
+from moisson.config import Settings
+from moisson.domain.drafts import ContactPointDraft, DataserviceDraft, DatasetDraft, HarvestMeta
+from moisson.domain.enums import ItemKind, JobStatus
+from moisson.harvest.engine import run_job
+from moisson.services.runs import create_pending_job
+from moisson.storage.base import new_id
+from moisson.storage.migrate import upgrade
+from moisson.storage.models import (
+    ContactPoint,
+    Dataservice,
+    Dataset,
+    HarvestItem,
+    HarvestJob,
+    HarvestSource,
+    Organization,
+    contact_identity,
+)
+from moisson.storage.repositories import bulk, harvested
+from moisson.storage.session import make_engine
+
+POSTGRES_SERVER = os.environ.get(
+    "MOISSON_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+if not POSTGRES_SERVER.startswith("postgresql"):
+    POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+TITLE = "Qualité de l'air"
+SLUG = "qualite-de-lair"
+DESK = ContactPointDraft(name="Air desk", email="air@remote.test")
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    settings: Settings
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def race(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        lookup: tuple[Any, str],
+        table: Any,
+        row: dict[str, Any],
+        hide: Callable[[Any], Any],
+    ) -> list[int]:
+        """Make "another job" write `row` into `table` between the first call of the lookup
+        `module.name(session, ...)` and the write that follows it; the list counts the calls.
+
+        PostgreSQL: a second connection commits `row` right after the lookup returned.
+        SQLite (one writer at a time, see the module docstring): `row` is committed before
+        the job starts, and the first lookup answers as it would have just before, through
+        `hide`, which removes `row` from its result."""
+        module, name = lookup
+        real = getattr(module, name)
+        calls: list[int] = []
+        if not self.is_postgres:
+            with self.engine.begin() as other:
+                other.execute(insert(table), [row])
+
+        def wrapped(session: Session, *args: Any, **kwargs: Any) -> Any:
+            found = real(session, *args, **kwargs)
+            calls.append(1)
+            if len(calls) == 1:
+                if not self.is_postgres:
+                    return hide(found)
+                with self.engine.begin() as other:
+                    other.execute(insert(table), [row])
+            return found
+
+        monkeypatch.setattr(module, name, wrapped)
+        return calls
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of its own, with real commits."""
+
+    def build(url: str) -> Iterator[Database]:
+        upgrade(url)
+        settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+        engine = make_engine(settings)
+        try:
+            yield Database(engine, sessionmaker(bind=engine, expire_on_commit=False), settings)
+        finally:
+            engine.dispose()
+
+    if request.param == "sqlite":
+        yield from build(f"sqlite:///{tmp_path / 'race.db'}")
+        return
+    name = f"moisson_race_{os.getpid()}"
+    with fresh_postgres_database(POSTGRES_SERVER, name) as url:
+        yield from build(url)
+
+
+def a_source(database: Database) -> tuple[str, str]:
+    """(source id, organization id), committed."""
+    with database.sessions() as session:
+        org = Organization(name="Air", slug=f"air-{new_id()}")
+        session.add(org)
+        session.flush()
+        source = HarvestSource(
+            name="Air",
+            slug=f"air-{new_id()}",
+            url="https://remote.test/catalog",
+            backend="fake",
+            organization_id=org.id,
+            validation_state="accepted",
+        )
+        session.add(source)
+        session.commit()
+        return source.id, org.id
+
+
+def harvest(database: Database, source_id: str, records: list[FakeRecord]) -> HarvestJob:
+    with database.sessions() as session:
+        source = session.get(HarvestSource, source_id)
+        assert source is not None
+        job_id = create_pending_job(session, source).id
+        session.commit()
+    with httpx.Client(transport=catalog_transport({})) as http:
+        run_job(
+            database.sessions,
+            database.settings,
+            job_id,
+            backend_registry={"fake": fake_backend(records)},
+            http=http,
+        )
+    with database.sessions() as session:
+        job = session.get(HarvestJob, job_id)
+        assert job is not None
+        return job
+
+
+def dataset_record(remote_id: str, title: str = TITLE) -> FakeRecord:
+    draft = DatasetDraft(
+        title=title,
+        contact_points=(DESK,),
+        harvest=HarvestMeta(remote_url=f"https://remote.test/{remote_id}"),
+    )
+    return FakeRecord(remote_id, draft=draft, page="p1")
+
+
+def dataservice_record(remote_id: str) -> FakeRecord:
+    draft = DataserviceDraft(
+        title=TITLE,
+        base_api_url="https://remote.test/api",
+        contact_points=(DESK,),
+        harvest=HarvestMeta(remote_url=f"https://remote.test/{remote_id}"),
+    )
+    return FakeRecord(remote_id, kind=ItemKind.DATASERVICE, draft=draft, page="p1")
+
+
+def an_object_row(model: type[Dataset] | type[Dataservice], slug: str) -> dict[str, Any]:
+    """The row of an object another job created (another source: no harvest metadata)."""
+    return bulk.complete_row(model, {"id": new_id(), "slug": slug, "title": TITLE})
+
+
+def failed_items(database: Database, job_id: str) -> list[str | None]:
+    with database.sessions() as session:
+        return list(
+            session.scalars(
+                select(HarvestItem.remote_id).where(
+                    HarvestItem.job_id == job_id, HarvestItem.status != "done"
+                )
+            )
+        )
+
+
+def slugs_of(database: Database, model: type[Dataset] | type[Dataservice]) -> dict[str, str]:
+    """slug -> remote id (None for the other job's objects) of every object of `model`."""
+    with database.sessions() as session:
+        return dict(session.execute(select(model.slug, model.harvest_remote_id)).all())  # type: ignore[arg-type]
+
+
+NO_REDO = "writing its items one by one"
+
+
+class TestBatchedDatasets:
+    def test_a_slug_taken_meanwhile_costs_a_retry_of_that_row(
+        self, database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        source_id, _org = a_source(database)
+        calls = database.race(
+            monkeypatch,
+            (bulk, "slugs_taken"),
+            Dataset.__table__,
+            an_object_row(Dataset, SLUG),
+            hide=lambda taken: taken - {SLUG},
+        )
+        records = [dataset_record("a"), dataset_record("b"), dataset_record("c", "Autre titre")]
+        with caplog.at_level(logging.INFO, logger="moisson.harvest"):
+            job = harvest(database, source_id, records)
+
+        assert (job.status, job.items_done, job.items_failed) == (JobStatus.DONE, 3, 0)
+        assert failed_items(database, job.id) == []
+        # The other job kept its slug. "a" had chosen it too and alone was inserted again,
+        # with the next free one; "b" kept the "-1" it had been given.
+        assert slugs_of(database, Dataset) == {
+            SLUG: None,
+            f"{SLUG}-2": "a",
+            f"{SLUG}-1": "b",
+            "autre-titre": "c",
+        }
+        assert len(calls) == 2, "one lookup, then one more for the rows that lost their slug"
+        assert "taken by another job meanwhile" in caplog.text
+        assert NO_REDO not in caplog.text
+
+    def test_a_contact_point_created_meanwhile_is_used_not_duplicated(
+        self, database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        source_id, org_id = a_source(database)
+        key = (DESK.name, DESK.email, None, "contact", org_id, None)
+        theirs = bulk.contact_point_row(key)
+        database.race(
+            monkeypatch,
+            (bulk, "contact_points_with"),
+            ContactPoint.__table__,
+            theirs,
+            hide=lambda found: {k: v for k, v in found.items() if k != key},
+        )
+        with caplog.at_level(logging.INFO, logger="moisson.harvest"):
+            job = harvest(database, source_id, [dataset_record("a"), dataset_record("b")])
+
+        assert (job.status, job.items_done, job.items_failed) == (JobStatus.DONE, 2, 0)
+        with database.sessions() as session:
+            points = list(session.scalars(select(ContactPoint)))
+            uses = list(session.scalars(select(Dataset.contact_point_ids)))
+        assert [(p.id, p.identity) for p in points] == [(theirs["id"], contact_identity(*key))]
+        assert uses == [[theirs["id"]], [theirs["id"]]]
+        assert NO_REDO not in caplog.text
+
+
+class TestItemsThroughTheOrm:
+    def test_a_dataservice_slug_taken_meanwhile_costs_a_retry_of_the_item(
+        self, database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        source_id, _org = a_source(database)
+        database.race(
+            monkeypatch,
+            (harvested, "slug_in_use"),
+            Dataservice.__table__,
+            an_object_row(Dataservice, SLUG),
+            hide=lambda family: family - {SLUG},
+        )
+        with caplog.at_level(logging.INFO, logger="moisson.harvest"):
+            job = harvest(database, source_id, [dataservice_record("api")])
+
+        assert (job.status, job.items_done, job.items_failed) == (JobStatus.DONE, 1, 0)
+        assert slugs_of(database, Dataservice) == {SLUG: None, f"{SLUG}-1": "api"}
+        assert "lost a race with another job" in caplog.text
+
+    def test_a_contact_point_created_meanwhile_is_shared(
+        self, database: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        source_id, org_id = a_source(database)
+        key = (DESK.name, DESK.email, None, "contact", org_id, None)
+        theirs = bulk.contact_point_row(key)
+        database.race(
+            monkeypatch,
+            (bulk, "contact_points_with"),
+            ContactPoint.__table__,
+            theirs,
+            hide=lambda found: {k: v for k, v in found.items() if k != key},
+        )
+        job = harvest(database, source_id, [dataservice_record("api")])
+
+        assert (job.status, job.items_failed) == (JobStatus.DONE, 0)
+        with database.sessions() as session:
+            assert list(session.scalars(select(ContactPoint.id))) == [theirs["id"]]
+            assert session.scalars(select(Dataservice.contact_point_ids)).one() == [theirs["id"]]
