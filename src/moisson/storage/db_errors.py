@@ -17,10 +17,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 #: Unique constraints on values the harvest engine allocates: losing a race on one of them
 #: means "choose again", never "this record is wrong".
-ALLOCATED_UNIQUE = frozenset(
-    {"uq_datasets_slug", "uq_dataservices_slug", "uq_contact_points_identity"}
+ALLOCATED_UNIQUE = (
+    ("datasets", "slug"),
+    ("dataservices", "slug"),
+    ("contact_points", "identity"),
 )
-_SQLITE_ALLOCATED = ("datasets.slug", "dataservices.slug", "contact_points.identity")
 
 #: PostgreSQL SQLSTATEs of a transaction that lost to a concurrent one and may be retried:
 #: deadlock_detected, serialization_failure.
@@ -57,14 +58,20 @@ def violated_constraint(exc: DBAPIError) -> str | None:
     return text.split(marker, 1)[1].strip() if marker in text else None
 
 
-def is_allocation_conflict(exc: BaseException) -> bool:
-    """A unique violation on a value the engine allocates (another job took it first)."""
+def violates_unique(exc: BaseException, table: str, column: str) -> bool:
+    """Whether `exc` is a violation of the unique constraint on `table.column` (named
+    `uq_<table>_<column>` by the naming convention; SQLite names the column instead)."""
     if not isinstance(exc, IntegrityError):
         return False
     constraint = violated_constraint(exc)
     if constraint is None:
         return False
-    return constraint in ALLOCATED_UNIQUE or any(c in constraint for c in _SQLITE_ALLOCATED)
+    return constraint == f"uq_{table}_{column}" or f"{table}.{column}" in constraint
+
+
+def is_allocation_conflict(exc: BaseException) -> bool:
+    """A unique violation on a value the engine allocates (another job took it first)."""
+    return any(violates_unique(exc, table, column) for table, column in ALLOCATED_UNIQUE)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -18,26 +18,21 @@ Both databases always run (PostgreSQL even in the SQLite pass of the suite).
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import fresh_postgres_database
+from sqlalchemy import select
 from tests.fakes import FakeRecord, catalog_transport, fake_backend
+from tests.races import Database, race_database
 
-from moisson.config import Settings
 from moisson.domain.drafts import ContactPointDraft, DataserviceDraft, DatasetDraft, HarvestMeta
 from moisson.domain.enums import ItemKind, JobStatus
 from moisson.harvest.engine import run_job
 from moisson.services.runs import create_pending_job
 from moisson.storage.base import new_id
-from moisson.storage.migrate import upgrade
 from moisson.storage.models import (
     ContactPoint,
     Dataservice,
@@ -49,86 +44,16 @@ from moisson.storage.models import (
     contact_identity,
 )
 from moisson.storage.repositories import bulk, harvested
-from moisson.storage.session import make_engine
-
-POSTGRES_SERVER = os.environ.get(
-    "MOISSON_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-if not POSTGRES_SERVER.startswith("postgresql"):
-    POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 TITLE = "Qualité de l'air"
 SLUG = "qualite-de-lair"
 DESK = ContactPointDraft(name="Air desk", email="air@remote.test")
 
 
-@dataclass
-class Database:
-    engine: Engine
-    sessions: sessionmaker[Session]
-    settings: Settings
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
-    def race(
-        self,
-        monkeypatch: pytest.MonkeyPatch,
-        lookup: tuple[Any, str],
-        table: Any,
-        row: dict[str, Any],
-        hide: Callable[[Any], Any],
-    ) -> list[int]:
-        """Make "another job" write `row` into `table` between the first call of the lookup
-        `module.name(session, ...)` and the write that follows it; the list counts the calls.
-
-        PostgreSQL: a second connection commits `row` right after the lookup returned.
-        SQLite (one writer at a time, see the module docstring): `row` is committed before
-        the job starts, and the first lookup answers as it would have just before, through
-        `hide`, which removes `row` from its result."""
-        module, name = lookup
-        real = getattr(module, name)
-        calls: list[int] = []
-        if not self.is_postgres:
-            with self.engine.begin() as other:
-                other.execute(insert(table), [row])
-
-        def wrapped(session: Session, *args: Any, **kwargs: Any) -> Any:
-            found = real(session, *args, **kwargs)
-            calls.append(1)
-            if len(calls) == 1:
-                if not self.is_postgres:
-                    return hide(found)
-                with self.engine.begin() as other:
-                    other.execute(insert(table), [row])
-            return found
-
-        monkeypatch.setattr(module, name, wrapped)
-        return calls
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated database of its own, with real commits."""
-
-    def build(url: str) -> Iterator[Database]:
-        upgrade(url)
-        settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
-        engine = make_engine(settings)
-        try:
-            yield Database(engine, sessionmaker(bind=engine, expire_on_commit=False), settings)
-        finally:
-            engine.dispose()
-
-    if request.param == "sqlite":
-        yield from build(f"sqlite:///{tmp_path / 'race.db'}")
-        return
-    name = f"moisson_race_{os.getpid()}"
-    with fresh_postgres_database(POSTGRES_SERVER, name) as url:
-        yield from build(url)
+    with race_database(request.param, tmp_path) as found:
+        yield found
 
 
 def a_source(database: Database) -> tuple[str, str]:
