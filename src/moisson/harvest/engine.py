@@ -34,6 +34,12 @@ Item outcomes, decided from what escapes the item's processing:
     SourceError (SourceUnavailable/Invalid) -> the item fails, then the whole job fails
     anything else                           -> failed, message + traceback, logged as a bug
 
+Races with other jobs are no item's fault: a slug or a contact point another job took between
+our lookup and our write, or a deadlock with its transaction (`moisson.storage.db_errors`).
+The write batch retries just the colliding rows (`moisson.harvest.batch`); an item reconciled
+through the ORM is done again in a fresh savepoint (`_in_savepoint`). A database error that
+does fail an item or a job is described by the database's own message (constraint, key).
+
 Job outcomes: an exception escaping gather (or a SourceError from map) makes the job `failed`
 with exactly one job error; items already processed stay. The error's level says what it is:
 `SourceInvalid` ERROR with its own details only; `SourceUnavailable` and other httpx errors
