@@ -178,19 +178,23 @@ class WriteBatch:
 
         A write that loses a race with a concurrent transaction (a deadlock: two jobs
         inserting overlapping slugs in different orders) is rolled back to its own savepoint
-        and done again, up to `WRITE_ATTEMPTS` times; the database has then let the other
-        transaction through, and the new attempt chooses around what it wrote."""
+        and done again, up to `WRITE_ATTEMPTS` times. The new attempt does not ask for the
+        slugs of the failed one again: the other transaction may hold them uncommitted (from
+        an earlier batch of its transaction, which our savepoint rollback cannot release),
+        and asking again would only wait for it once more."""
         session.flush()  # ORM-side rows the slug and contact queries must see
+        avoid: set[str] = set()
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with session.begin_nested():
-                    self._write_datasets(session)
+                    self._write_datasets(session, avoid)
                     self.write_items(session)
                 return
             except DBAPIError as exc:
                 self._forget_created()
                 if attempt == WRITE_ATTEMPTS or not db_errors.is_retryable(exc):
                     raise
+                avoid.update(c.row["slug"] for c in self.datasets if c.row.get("slug"))
                 self.retries += 1
                 logger.info(
                     "A batch write lost a race with another transaction (%s); writing it again",
@@ -232,7 +236,7 @@ class WriteBatch:
         self.written()
         self._contact_ids.clear()
 
-    def _write_datasets(self, session: Session) -> None:
+    def _write_datasets(self, session: Session, avoid: set[str]) -> None:
         if not self.datasets:
             return
         self._resolve_contact_points(session)
@@ -240,7 +244,7 @@ class WriteBatch:
             if created.contacts is not None:
                 ids = [self._contact_ids[key] for key in created.contacts]
                 created.row["contact_point_ids"] = list(dict.fromkeys(ids))
-        self._insert_datasets(session)
+        self._insert_datasets(session, avoid)
         bulk.insert_rows(session, Resource, [r for c in self.datasets for r in c.resources])
         bulk.insert_rows(
             session,
@@ -248,12 +252,12 @@ class WriteBatch:
             [bulk.complete_row(HarvestRecord, c.record) for c in self.datasets],
         )
 
-    def _insert_datasets(self, session: Session) -> None:
-        """Insert the dataset rows, each with the first free slug. A slug another job took
-        between the lookup and the insert leaves its row out (`ON CONFLICT DO NOTHING`);
-        those rows alone get the next free slug and are inserted again."""
+    def _insert_datasets(self, session: Session, avoid: set[str]) -> None:
+        """Insert the dataset rows, each with the first free slug not in `avoid`. A slug
+        another job took between the lookup and the insert leaves its row out (`ON CONFLICT
+        DO NOTHING`); those rows alone get the next free slug and are inserted again."""
         waiting = list(self.datasets)
-        self._resolve_slugs(session, waiting)
+        self._resolve_slugs(session, waiting, avoid)
         for _attempt in range(SLUG_ATTEMPTS):
             rows = [bulk.complete_row(Dataset, created.row) for created in waiting]
             inserted = bulk.insert_new_rows(session, Dataset, rows, unique="slug")
@@ -266,19 +270,19 @@ class WriteBatch:
                 len(waiting),
                 ", ".join(sorted(c.row["slug"] for c in waiting)[:5]),
             )
-            self._resolve_slugs(session, waiting)
+            self._resolve_slugs(session, waiting, avoid)
         raise SlugUnavailable(
             f"No free slug found after {SLUG_ATTEMPTS} attempts for "
             + ", ".join(repr(c.title) for c in waiting[:5])
         )
 
     @staticmethod
-    def _resolve_slugs(session: Session, datasets: list[NewDataset]) -> None:
-        """The first free slug of each dataset, given the database and the slugs given to
-        the datasets before it in the list."""
+    def _resolve_slugs(session: Session, datasets: list[NewDataset], avoid: set[str]) -> None:
+        """The first free slug of each dataset, given the database, the slugs given to the
+        datasets before it in the list, and those to `avoid`."""
         bases = [base_slug(Dataset, created.title) for created in datasets]
         in_database = bulk.slugs_taken(session, Dataset, bases)
-        given: set[str] = set()
+        given: set[str] = set(avoid)
         for created, base in zip(datasets, bases, strict=True):
             if base in in_database or base in given:
                 family = harvested.slug_family(session, Dataset, base) | {

@@ -18,21 +18,26 @@ Both databases always run (PostgreSQL even in the SQLite pass of the suite).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tests.fakes import FakeRecord, catalog_transport, fake_backend
 from tests.races import Database, race_database
 
 from moisson.domain.drafts import ContactPointDraft, DataserviceDraft, DatasetDraft, HarvestMeta
 from moisson.domain.enums import ItemKind, JobStatus
+from moisson.harvest.batch import WriteBatch
 from moisson.harvest.engine import run_job
+from moisson.harvest.reconcile import SourceRef
 from moisson.services.runs import create_pending_job
-from moisson.storage.base import new_id
+from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import (
     ContactPoint,
     Dataservice,
@@ -232,3 +237,73 @@ class TestItemsThroughTheOrm:
         with database.sessions() as session:
             assert list(session.scalars(select(ContactPoint.id))) == [theirs["id"]]
             assert session.scalars(select(Dataservice.contact_point_ids)).one() == [theirs["id"]]
+
+
+@pytest.mark.postgres
+def test_a_batch_write_that_deadlocks_with_another_job_is_written_again(tmp_path: Path) -> None:
+    """Our transaction holds "alpha" (an earlier batch) and wants "beta"; the other holds
+    "beta" and wants "alpha". PostgreSQL aborts our statement (our deadlock check is set to
+    run first). The batch is written again in a fresh savepoint, without asking for "beta"
+    again (the other transaction still holds it): no error, one more attempt, "beta-1"."""
+    with race_database("postgres", tmp_path) as database:
+        source_id, org_id = a_source(database)
+        ref = SourceRef(
+            id=source_id,
+            url="https://remote.test/catalog",
+            domain="remote.test",
+            backend_label="Fake",
+            organization_id=org_id,
+            owner_id=None,
+            autoarchive=False,
+        )
+
+        def batch_of(title: str) -> WriteBatch:
+            batch = WriteBatch()
+            now = utcnow()
+            remote_id = title.lower()
+            batch.new_dataset(
+                DatasetDraft(title=title, harvest=HarvestMeta()),
+                source=ref,
+                remote_id=remote_id,
+                record={
+                    "source_id": source_id,
+                    "remote_id": remote_id,
+                    "kind": "dataset",
+                    "content_hash": "0",
+                    "payload": None,
+                    "job_id": None,
+                    "updated_at": now,
+                },
+                now=now,
+            )
+            return batch
+
+        ours, theirs = database.sessions(), database.engine.connect()
+        # Each side checks for a deadlock once, that long after it starts waiting: ours after
+        # the cycle has formed, theirs far later (so ours is the statement aborted).
+        ours.execute(text("SET deadlock_timeout = '1s'"))
+        theirs.execute(text("SET deadlock_timeout = '10s'"))
+        batch_of("Alpha").write(ours)  # held, uncommitted
+        theirs.execute(insert(Dataset.__table__), [an_object_row(Dataset, "beta")])
+
+        def other_job() -> None:
+            time.sleep(0.2)  # until our insert of "beta" waits for it
+            theirs.execute(
+                pg_insert(Dataset.__table__).on_conflict_do_nothing(index_elements=["slug"]),
+                [an_object_row(Dataset, "alpha")],
+            )
+
+        thread = threading.Thread(target=other_job)
+        thread.start()
+        second = batch_of("Beta")
+        try:
+            second.write(ours)
+            ours.commit()  # lets the other job through: "alpha" is ours, its insert skips
+        finally:
+            ours.close()  # on failure, rolls back: the other job is let through all the same
+            thread.join(timeout=30)
+            theirs.commit()
+            theirs.close()
+
+        assert second.retries == 1
+        assert slugs_of(database, Dataset) == {"alpha": "alpha", "beta": None, "beta-1": "beta"}
