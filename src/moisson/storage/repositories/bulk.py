@@ -139,10 +139,11 @@ def get_or_create_contact_points(
         return found, set()
     rows = [contact_point_row(key) for key in missing]
     inserted = insert_new_rows(session, ContactPoint, rows, unique="identity")
-    created = {key for key, row in zip(missing, rows, strict=True) if row["id"] in inserted}
+    created: set[ContactKey] = set()
     for key, row in zip(missing, rows, strict=True):
         if row["id"] in inserted:
             found[key] = row["id"]
+            created.add(key)
     lost = [key for key in missing if key not in created]
     if lost:  # another transaction created them first: use its rows
         found.update(contact_points_with(session, lost))
