@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
 
 from tests.http_server import LoopbackServer, Reply, Seen
 
@@ -32,14 +33,14 @@ _HEADER = """<?xml version="1.0" encoding="utf-8"?>
 
 _DATASET = """<dcat:dataset><dcat:Dataset rdf:about="{base}/datasets/{id}">
   <dct:identifier>{id}</dct:identifier>
-  <dct:title>Jeu de données {id}</dct:title>
+  <dct:title>{title}</dct:title>
   <dct:description>Données de test numéro {i}, générées pour le catalogue {key}.</dct:description>
   <dct:modified rdf:datatype="http://www.w3.org/2001/XMLSchema#dateTime">2024-01-01T00:00:00</dct:modified>
   <dcat:keyword>test</dcat:keyword><dcat:keyword>{key}</dcat:keyword>
   <dcat:landingPage rdf:resource="{base}/datasets/{id}/page"/>
   <dct:license>Licence Ouverte Version 2.0</dct:license>
-  <dcat:contactPoint><vcard:Organization><vcard:fn>Service {key}</vcard:fn>
-    <vcard:hasEmail rdf:resource="mailto:contact@{key}.test"/>
+  <dcat:contactPoint><vcard:Organization><vcard:fn>{contact_name}</vcard:fn>
+    <vcard:hasEmail rdf:resource="mailto:{contact_email}"/>
   </vcard:Organization></dcat:contactPoint>
   {distributions}
 </dcat:Dataset></dcat:dataset>
@@ -56,12 +57,29 @@ _FOOTER = """</dcat:Catalog>
 """
 
 
+def _identifier(key: str, i: int) -> str:
+    return f"{key}-{i}"
+
+
+def _title(key: str, i: int) -> str:
+    return f"Jeu de données {key}-{i}"
+
+
+def _contact(key: str, i: int) -> tuple[str, str]:
+    return f"Service {key}", f"contact@{key}.test"
+
+
 @dataclass(frozen=True)
 class Catalog:
     pages: int
     per_page: int
     delay: float = 0.0
     """Seconds to wait before answering each page."""
+    identifier: Callable[[str, int], str] = _identifier
+    """The identifier of dataset `i` of catalog `key`."""
+    title: Callable[[str, int], str] = _title
+    contact: Callable[[str, int], tuple[str, str]] = _contact
+    """(name, e-mail) of the contact point of dataset `i` of catalog `key`."""
 
     @property
     def size(self) -> int:
@@ -69,7 +87,7 @@ class Catalog:
 
 
 def dataset_ids(key: str, catalog: Catalog) -> list[str]:
-    return [f"{key}-{i}" for i in range(catalog.size)]
+    return [catalog.identifier(key, i) for i in range(catalog.size)]
 
 
 def catalog_page(base: str, key: str, catalog: Catalog, page: int) -> bytes:
@@ -79,12 +97,22 @@ def catalog_page(base: str, key: str, catalog: Catalog, page: int) -> bytes:
     first = (page - 1) * catalog.per_page
     parts = [_HEADER.format(base=root)]
     for i in range(first, first + catalog.per_page):
-        ident = f"{key}-{i}"
+        ident = catalog.identifier(key, i)
         distributions = "".join(
             _DISTRIBUTION.format(base=root, id=ident, j=j) for j in range(RESOURCES_PER_DATASET)
         )
+        contact_name, contact_email = catalog.contact(key, i)
         parts.append(
-            _DATASET.format(base=root, id=ident, i=i, key=key, distributions=distributions)
+            _DATASET.format(
+                base=root,
+                id=ident,
+                i=i,
+                key=key,
+                title=escape(catalog.title(key, i)),
+                contact_name=escape(contact_name),
+                contact_email=escape(contact_email),
+                distributions=distributions,
+            )
         )
     following = (
         f'<hydra:next rdf:resource="{root}/catalog.rdf?page={page + 1}"/>'
@@ -100,16 +128,16 @@ class CatalogServer:
 
     `catalogs` may be added to while it runs (a new key is served from its next request)."""
 
-    def __init__(self, catalogs: dict[str, Catalog]) -> None:
+    def __init__(self, catalogs: dict[str, Catalog], *, host: str = "127.0.0.1") -> None:
         self.catalogs = dict(catalogs)
         self.lock = threading.Lock()
         self.pages_served = 0
         self._stopping = threading.Event()
-        self._server = LoopbackServer({"*": self._page})
+        self._server = LoopbackServer({"*": self._page}, host=host)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.port}"
+        return f"http://{self._server.host}:{self._server.port}"
 
     def url(self, key: str) -> str:
         return f"{self.base}/{key}/catalog.rdf"

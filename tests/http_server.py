@@ -62,14 +62,17 @@ Route = Reply | Sequence[Reply] | Dynamic
 
 
 class LoopbackServer:
-    def __init__(self, routes: dict[str, Route]) -> None:
+    def __init__(self, routes: dict[str, Route], *, host: str = "127.0.0.1") -> None:
+        """`host` may be any loopback address (127.0.0.0/8): sources on different hosts
+        count as different domains for matching."""
+        self.host = host
         self._routes: dict[str, list[Reply] | Dynamic] = {}
         for path, replies in routes.items():
             self._routes[path] = _as_route(replies)
         self._lock = threading.Lock()
         self.requests: list[Seen] = []
         self._stopping = threading.Event()
-        self._server = QuietHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = QuietHTTPServer((host, 0), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -79,7 +82,7 @@ class LoopbackServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def script(self, path: str, replies: Route) -> None:
         """Replace what `path` answers from now on."""

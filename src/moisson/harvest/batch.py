@@ -14,14 +14,24 @@ fails alone, with the error it would have had; the others are written as they wo
 Results equal those of the ORM path, item by item and in order: a slug is the first free one
 given the database *and* the slugs given earlier in the batch; a contact point is reused when
 an equal one exists (in the database, or created earlier in the batch or the job), else created.
+
+Concurrency: other jobs write at the same time (N workers on one PostgreSQL database), so
+"look, then insert" is only a first guess and the database decides. Dataset rows are inserted
+with `ON CONFLICT (slug) DO NOTHING`: a row whose slug another job took meanwhile is left out,
+gets the next free slug and is inserted again, alone (`_insert_datasets`). Contact points are a
+get-or-create on their unique identity (`bulk.get_or_create_contact_points`). A write that
+deadlocks with another transaction is redone in a fresh savepoint (`write`). None of these
+fails an item or sends the batch to the one-by-one redo.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from moisson.domain.drafts import DatasetDraft
@@ -36,9 +46,9 @@ from moisson.harvest.reconcile import (
     resource_values,
     stamp_values,
 )
+from moisson.storage import db_errors
 from moisson.storage.base import new_id
 from moisson.storage.models import (
-    ContactPoint,
     Dataset,
     HarvestErrorRow,
     HarvestItem,
@@ -48,6 +58,18 @@ from moisson.storage.models import (
 )
 from moisson.storage.repositories import bulk, harvested
 from moisson.storage.repositories.bulk import ContactKey
+
+logger = logging.getLogger(__name__)
+
+#: Inserts of a batch's remaining rows, each time with the next free slugs (another job
+#: taking the same new slug between our lookup and our insert costs one more).
+SLUG_ATTEMPTS = 20
+#: Attempts of a batch write that keeps losing races (deadlocks) with other transactions.
+WRITE_ATTEMPTS = 5
+
+
+class SlugUnavailable(RuntimeError):
+    """Concurrent jobs kept taking the slugs chosen for a batch (not seen in practice)."""
 
 
 @dataclass(slots=True)
@@ -75,6 +97,10 @@ class WriteBatch:
     _contact_ids: dict[ContactKey, str] = field(default_factory=dict)
     """Contact points known to exist in this transaction (found, or created by a write)."""
     _created: list[ContactKey] = field(default_factory=list)
+    retries: int = 0
+    """Writes done again after losing a race with a concurrent transaction (a deadlock)."""
+    slug_retries: int = 0
+    """Rows inserted again with another slug, because a concurrent job took theirs."""
 
     def __bool__(self) -> bool:
         return bool(self.items or self.datasets or self.errors or self.logs)
@@ -148,9 +174,32 @@ class WriteBatch:
     # ---------------------------------------------------------------- writing
 
     def write(self, session: Session) -> None:
-        """Write everything; raises what the database raises (the caller rolls back)."""
-        self._write_datasets(session)
-        self.write_items(session)
+        """Write everything; raises what the database raises (the caller rolls back).
+
+        A write that loses a race with a concurrent transaction (a deadlock: two jobs
+        inserting overlapping slugs in different orders) is rolled back to its own savepoint
+        and done again, up to `WRITE_ATTEMPTS` times. The new attempt does not ask for the
+        slugs of the failed one again: the other transaction may hold them uncommitted (from
+        an earlier batch of its transaction, which our savepoint rollback cannot release),
+        and asking again would only wait for it once more."""
+        session.flush()  # ORM-side rows the slug and contact queries must see
+        avoid: set[str] = set()
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with session.begin_nested():
+                    self._write_datasets(session, avoid)
+                    self.write_items(session)
+                return
+            except DBAPIError as exc:
+                self._forget_created()
+                if attempt == WRITE_ATTEMPTS or not db_errors.is_retryable(exc):
+                    raise
+                avoid.update(c.row["slug"] for c in self.datasets if c.row.get("slug"))
+                self.retries += 1
+                logger.info(
+                    "A batch write lost a race with another transaction (%s); writing it again",
+                    db_errors.driver_message(exc),
+                )
 
     def write_items(self, session: Session) -> None:
         """Write the item, error and log rows (in foreign-key order)."""
@@ -172,31 +221,30 @@ class WriteBatch:
     def take_datasets(self) -> list[NewDataset]:
         """After a failed write: hand the new datasets back for a redo one by one, and forget
         the contact points the failed write would have created."""
+        self._forget_created()
+        datasets, self.datasets = self.datasets, []
+        return datasets
+
+    def _forget_created(self) -> None:
+        """The contact points this write created were rolled back with it."""
         for key in self._created:
             self._contact_ids.pop(key, None)
         self._created = []
-        datasets, self.datasets = self.datasets, []
-        return datasets
 
     def discard(self) -> None:
         """The transaction was rolled back: nothing pending, nothing known."""
         self.written()
         self._contact_ids.clear()
 
-    def _write_datasets(self, session: Session) -> None:
+    def _write_datasets(self, session: Session, avoid: set[str]) -> None:
         if not self.datasets:
             return
-        session.flush()  # ORM-side rows the slug and contact queries must see
-        self._resolve_slugs(session)
-        new_points = self._resolve_contact_points(session)
-        bulk.insert_rows(session, ContactPoint, new_points)
-        rows = []
+        self._resolve_contact_points(session)
         for created in self.datasets:
             if created.contacts is not None:
                 ids = [self._contact_ids[key] for key in created.contacts]
                 created.row["contact_point_ids"] = list(dict.fromkeys(ids))
-            rows.append(bulk.complete_row(Dataset, created.row))
-        bulk.insert_rows(session, Dataset, rows)
+        self._insert_datasets(session, avoid)
         bulk.insert_rows(session, Resource, [r for c in self.datasets for r in c.resources])
         bulk.insert_rows(
             session,
@@ -204,11 +252,38 @@ class WriteBatch:
             [bulk.complete_row(HarvestRecord, c.record) for c in self.datasets],
         )
 
-    def _resolve_slugs(self, session: Session) -> None:
-        bases = [base_slug(Dataset, created.title) for created in self.datasets]
+    def _insert_datasets(self, session: Session, avoid: set[str]) -> None:
+        """Insert the dataset rows, each with the first free slug not in `avoid`. A slug
+        another job took between the lookup and the insert leaves its row out (`ON CONFLICT
+        DO NOTHING`); those rows alone get the next free slug and are inserted again."""
+        waiting = list(self.datasets)
+        self._resolve_slugs(session, waiting, avoid)
+        for _attempt in range(SLUG_ATTEMPTS):
+            rows = [bulk.complete_row(Dataset, created.row) for created in waiting]
+            inserted = bulk.insert_new_rows(session, Dataset, rows, unique="slug")
+            waiting = [created for created in waiting if created.id not in inserted]
+            if not waiting:
+                return
+            self.slug_retries += len(waiting)
+            logger.info(
+                "%d slug(s) were taken by another job meanwhile (%s); choosing the next free",
+                len(waiting),
+                ", ".join(sorted(c.row["slug"] for c in waiting)[:5]),
+            )
+            self._resolve_slugs(session, waiting, avoid)
+        raise SlugUnavailable(
+            f"No free slug found after {SLUG_ATTEMPTS} attempts for "
+            + ", ".join(repr(c.title) for c in waiting[:5])
+        )
+
+    @staticmethod
+    def _resolve_slugs(session: Session, datasets: list[NewDataset], avoid: set[str]) -> None:
+        """The first free slug of each dataset, given the database, the slugs given to the
+        datasets before it in the list, and those to `avoid`."""
+        bases = [base_slug(Dataset, created.title) for created in datasets]
         in_database = bulk.slugs_taken(session, Dataset, bases)
-        given: set[str] = set()
-        for created, base in zip(self.datasets, bases, strict=True):
+        given: set[str] = set(avoid)
+        for created, base in zip(datasets, bases, strict=True):
             if base in in_database or base in given:
                 family = harvested.slug_family(session, Dataset, base) | {
                     slug for slug in given if slug == base or slug.startswith(f"{base}-")
@@ -219,7 +294,9 @@ class WriteBatch:
             given.add(slug)
             created.row["slug"] = slug
 
-    def _resolve_contact_points(self, session: Session) -> list[dict[str, Any]]:
+    def _resolve_contact_points(self, session: Session) -> None:
+        """The id of every contact point the datasets name: known to the job, found, or
+        created (a get-or-create the database decides, `bulk.get_or_create_contact_points`)."""
         wanted = list(
             dict.fromkeys(
                 key
@@ -229,28 +306,7 @@ class WriteBatch:
             )
         )
         if not wanted:
-            return []
-        self._contact_ids.update(bulk.contact_points_with(session, wanted))
-        rows = []
-        for key in wanted:
-            if key in self._contact_ids:
-                continue
-            name, email, contact_form, role, organization_id, owner_id = key
-            point_id = new_id()
-            rows.append(
-                bulk.complete_row(
-                    ContactPoint,
-                    {
-                        "id": point_id,
-                        "name": name,
-                        "email": email,
-                        "contact_form": contact_form,
-                        "role": role,
-                        "organization_id": organization_id,
-                        "owner_id": owner_id,
-                    },
-                )
-            )
-            self._contact_ids[key] = point_id
-            self._created.append(key)
-        return rows
+            return
+        found, created_now = bulk.get_or_create_contact_points(session, wanted)
+        self._contact_ids.update(found)
+        self._created.extend(key for key in wanted if key in created_now)

@@ -47,6 +47,12 @@ Item outcomes, decided from what escapes the item's processing:
     SourceError (SourceUnavailable/Invalid) -> the item fails, then the whole job fails
     anything else                           -> failed, message + traceback, logged as a bug
 
+Races with other jobs are no item's fault: a slug or a contact point another job took between
+our lookup and our write, or a deadlock with its transaction (`moisson.storage.db_errors`).
+The write batch retries just the colliding rows (`moisson.harvest.batch`); an item reconciled
+through the ORM is done again in a fresh savepoint (`_in_savepoint`). A database error that
+does fail an item or a job is described by the database's own message (constraint, key).
+
 Job outcomes: an exception escaping gather (or a SourceError from map) makes the job `failed`
 with exactly one job error; items already processed stay. The error's level says what it is:
 `SourceInvalid` ERROR with its own details only; `SourceUnavailable` and other httpx errors
@@ -123,6 +129,7 @@ from moisson.harvest.url_checks import usable_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.logging import log_context
 from moisson.mapping.licenses import LicenseTable
+from moisson.storage import db_errors
 from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import (
     Dataset,
@@ -150,6 +157,8 @@ COMMIT_EVERY_ITEMS = 200
 COMMIT_EVERY_SECONDS = 0.25
 #: Records whose database reads are made together (never more than one page's).
 LOOKUP_BATCH = 200
+#: Attempts of an item reconciled through the ORM that keeps losing races with other jobs.
+ITEM_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +467,8 @@ class Pipeline:
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
         self._pending: list[_Pending] = []
+        self.allocation_retries = 0
+        """Items done again after losing a race with a concurrent job (`_in_savepoint`)."""
         self._fresh_transaction = True
         self._uncommitted = 0
         self._last_checkpoint = time.monotonic()
@@ -679,8 +690,32 @@ class Pipeline:
             ):
                 return self._create_in_batch(record, remote_id, draft, now)
         self._write_batch()
-        with self.session.begin_nested():
-            return self._reconcile(record, remote_id, now, draft)
+        return self._in_savepoint(remote_id, lambda: self._reconcile(record, remote_id, now, draft))
+
+    def _in_savepoint(self, remote_id: str, work: Callable[[], _Outcome]) -> _Outcome:
+        """`work` in a savepoint of its own; done again in a fresh one when it lost a race
+        with a concurrent job (a slug or contact point taken between its lookup and its
+        flush, a deadlock: `db_errors.is_retryable`), so the retry chooses around what the
+        other job wrote instead of failing the item."""
+        claimed_before = remote_id in self.progress.claimed
+        attempt = 1
+        while True:
+            try:
+                with self.session.begin_nested():
+                    return work()
+            except DBAPIError as exc:
+                if attempt >= ITEM_ATTEMPTS or not db_errors.is_retryable(exc):
+                    raise
+                if not claimed_before:  # the attempt claimed it; the next one will again
+                    self.progress.claimed.discard(remote_id)
+                self.allocation_retries += 1
+                attempt += 1
+                logger.info(
+                    "Job %s: %s lost a race with another job (%s); processing it again",
+                    self.job_id,
+                    remote_id,
+                    db_errors.driver_message(exc),
+                )
 
     def _map(self, record: RemoteRecord) -> DatasetDraft | DataserviceDraft:
         draft = self.backend.map(record, self.ctx)
@@ -972,31 +1007,30 @@ class Pipeline:
         creation, remote_id = pending.creation, pending.remote_id
 
         def create() -> _Outcome:
-            with self.session.begin_nested():
-                obj = new_object(self.session, Dataset, creation.title, self.source)
-                obj.id = creation.id
-                apply_dataset(self.session, obj, creation.draft, pending.now)  # type: ignore[arg-type]
-                stamp(obj, self.source, remote_id, pending.now)
-                self.session.flush()
-                row = creation.record
-                records.save(
-                    self.session,
-                    source_id=row["source_id"],
-                    remote_id=remote_id,
-                    kind=row["kind"],
-                    content_hash=row["content_hash"],
-                    payload=row["payload"],
-                    dataset_id=creation.id,
-                    dataservice_id=None,
-                    job_id=row["job_id"],
-                    now=pending.now,
-                    known_absent=True,
-                )
-                self.session.flush()
+            obj = new_object(self.session, Dataset, creation.title, self.source)
+            obj.id = creation.id
+            apply_dataset(self.session, obj, creation.draft, pending.now)  # type: ignore[arg-type]
+            stamp(obj, self.source, remote_id, pending.now)
+            self.session.flush()
+            row = creation.record
+            records.save(
+                self.session,
+                source_id=row["source_id"],
+                remote_id=remote_id,
+                kind=row["kind"],
+                content_hash=row["content_hash"],
+                payload=row["payload"],
+                dataset_id=creation.id,
+                dataservice_id=None,
+                job_id=row["job_id"],
+                now=pending.now,
+                known_absent=True,
+            )
+            self.session.flush()
             return old
 
         with self.logs.capture() as lines:
-            outcome = self._guarded(remote_id, create)
+            outcome = self._guarded(remote_id, lambda: self._in_savepoint(remote_id, create))
         if outcome is not old:
             self._count(old, -1)
             self._count(outcome, +1)
@@ -1124,7 +1158,11 @@ def classify(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line message for an exception, naming the URL of a failed request."""
+    """A one-line message for an exception, naming the URL of a failed request, and for a
+    database error the database's own message and detail (constraint, key) rather than
+    SQLAlchemy's wrapping (its autoflush hint, the SQL)."""
+    if isinstance(exc, DBAPIError):
+        return db_errors.driver_message(exc)
     text = str(exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
     if isinstance(exc, httpx.RequestError | httpx.HTTPStatusError):

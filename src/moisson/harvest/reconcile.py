@@ -253,7 +253,7 @@ def _contact_point_ids(
 ) -> list[str]:
     ids: list[str] = []
     for draft in drafts:
-        point = harvested.contact_point(
+        point_id = harvested.contact_point(
             session,
             name=draft.name,
             email=draft.email,
@@ -262,8 +262,8 @@ def _contact_point_ids(
             organization_id=obj.organization_id,
             owner_id=obj.owner_id,
         )
-        if point.id not in ids:
-            ids.append(point.id)
+        if point_id not in ids:
+            ids.append(point_id)
     return ids
 
 

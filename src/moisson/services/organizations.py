@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from moisson.domain.enums import MemberRole
 from moisson.errors import InvalidInput, NotFound
 from moisson.mapping.text import slugify
+from moisson.services.allocation import add_with_free_slug
 from moisson.storage.models import Member, Organization
 from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import users as users_repo
@@ -26,9 +27,11 @@ def create_organization(session: Session, name: str, *, acronym: str | None = No
     name = name.strip()
     if not name:
         raise InvalidInput("Field is required", field="name")
-    org = Organization(name=name, slug=_unique_slug(session, name), acronym=acronym)
-    users_repo.add(session, org)
-    return org
+    return add_with_free_slug(
+        session,
+        lambda slug: Organization(name=name, slug=slug, acronym=acronym),
+        lambda: _unique_slug(session, name),
+    )
 
 
 def add_member(session: Session, org: Organization, email: str, role: str) -> Member:

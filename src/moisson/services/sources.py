@@ -21,6 +21,7 @@ from moisson.domain.source_config import validate_config
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
 from moisson.mapping.text import slugify
 from moisson.services import presenters
+from moisson.services.allocation import add_with_free_slug
 from moisson.services.auth import Caller, require_authenticated
 from moisson.services.paging import Page, PageRequest, make_page
 from moisson.services.permissions import require_owner_admin
@@ -355,9 +356,11 @@ def create_source(
     session: Session, settings: Settings, caller: Caller, changes: Mapping[str, Any]
 ) -> Json:
     values = check_new_source(session, settings, caller, changes)
-    source = HarvestSource(**values, slug=_unique_slug(session, values["name"]))
-    session.add(source)
-    session.flush()
+    source = add_with_free_slug(
+        session,
+        lambda slug: HarvestSource(**values, slug=slug),
+        lambda: _unique_slug(session, values["name"]),
+    )
     return present_one(session, caller, source)
 
 

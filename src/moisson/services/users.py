@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
 from moisson.errors import Conflict, InvalidInput, NotFound
 from moisson.mapping.text import slugify
+from moisson.services.allocation import add_with_free_slug
 from moisson.services.auth import issue_api_key
+from moisson.storage import db_errors
 from moisson.storage.models import User
 from moisson.storage.repositories import users as users_repo
 from moisson.storage.repositories.base import is_object_id
@@ -49,14 +52,22 @@ def create_user(
         raise InvalidInput(f"Invalid e-mail address {email!r}", field="email")
     if users_repo.by_email(session, email) is not None:
         raise Conflict(f"A user with e-mail {email} already exists")
-    user = User(
-        email=email,
-        slug=_unique_slug(session, email),
-        first_name=first_name,
-        last_name=last_name,
-        is_sysadmin=sysadmin,
-    )
-    users_repo.add(session, user)
+    try:
+        user = add_with_free_slug(
+            session,
+            lambda slug: User(
+                email=email,
+                slug=slug,
+                first_name=first_name,
+                last_name=last_name,
+                is_sysadmin=sysadmin,
+            ),
+            lambda: _unique_slug(session, email),
+        )
+    except IntegrityError as exc:  # another request created this user meanwhile
+        if db_errors.violates_unique(exc, "users", "email"):
+            raise Conflict(f"A user with e-mail {email} already exists") from None
+        raise
     return NewUser(user=user, api_key=issue_api_key(session, settings, user))
 
 

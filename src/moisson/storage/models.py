@@ -7,6 +7,8 @@ backend-specific keys (`ckan_name`, `doi`...) live in `harvest_extra`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -295,9 +297,41 @@ class HarvestPage(Base):
 # --------------------------------------------------------------------------- harvested objects
 
 
+def contact_identity(
+    name: str | None,
+    email: str | None,
+    contact_form: str | None,
+    role: str,
+    organization_id: str | None,
+    owner_id: str | None,
+) -> str:
+    """What makes two contact points the same one (udata's get-or-create compares all these
+    fields), as a fixed-size digest: a unique index on it lets the database decide between
+    two jobs creating the same contact point at once. The digest, not the columns themselves:
+    SQL compares NULLs as distinct in a unique index, and a long contact form URL would
+    overflow a PostgreSQL index row."""
+    values = [name, email, contact_form, role, organization_id, owner_id]
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _identity_default(context: Any) -> str:
+    """`contact_identity` of the row being inserted, when the insert does not give it."""
+    row = context.get_current_parameters()
+    return contact_identity(
+        row.get("name"),
+        row.get("email"),
+        row.get("contact_form"),
+        row.get("role") or "contact",
+        row.get("organization_id"),
+        row.get("owner_id"),
+    )
+
+
 class ContactPoint(IdMixin, Base):
+    """Shared between objects (udata's get-or-create): one row per distinct identity."""
+
     __tablename__ = "contact_points"
-    # The engine looks a contact point up by its values for every harvested dataset.
     __table_args__ = (Index("ix_contact_points_name_email", "name", "email"),)
 
     name: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -310,6 +344,9 @@ class ContactPoint(IdMixin, Base):
     organization_id: Mapped[str | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), default=None
     )
+    identity: Mapped[str] = mapped_column(String(64), unique=True, default=_identity_default)
+    """`contact_identity` of the other columns (never updated: a changed contact point is
+    another one)."""
 
 
 class _HarvestedMixin:

@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
-from moisson.storage.base import new_id
 from moisson.storage.models import (
-    ContactPoint,
     Dataservice,
     Dataset,
     HarvestRecord,
     Organization,
     User,
 )
+from moisson.storage.repositories import bulk
 
 Harvested = Dataset | Dataservice
 HarvestedModel = type[Dataset] | type[Dataservice]
@@ -156,35 +155,12 @@ def contact_point(
     role: str,
     organization_id: str | None,
     owner_id: str | None,
-) -> ContactPoint:
-    """The producer's contact point with exactly these values, created if missing."""
-    stmt = select(ContactPoint).where(
-        and_(
-            _equal(ContactPoint.name, name),
-            _equal(ContactPoint.email, email),
-            _equal(ContactPoint.contact_form, contact_form),
-            ContactPoint.role == role,
-            _equal(ContactPoint.organization_id, organization_id),
-            _equal(ContactPoint.owner_id, owner_id),
-        )
-    )
-    found = session.scalars(stmt.limit(1)).first()
-    if found is None:
-        found = ContactPoint(
-            id=new_id(),
-            name=name,
-            email=email,
-            contact_form=contact_form,
-            role=role,
-            organization_id=organization_id,
-            owner_id=owner_id,
-        )
-        session.add(found)
-    return found
-
-
-def _equal(column: Any, value: object) -> ColumnElement[bool]:
-    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+) -> str:
+    """The id of the producer's contact point with exactly these values, created if missing
+    (decided by the database: two jobs creating it at once share one row)."""
+    key = (name, email, contact_form, role, organization_id, owner_id)
+    found, _created = bulk.get_or_create_contact_points(session, [key])
+    return found[key]
 
 
 def producer_label(session: Session, organization_id: str | None, owner_id: str | None) -> str:
