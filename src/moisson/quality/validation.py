@@ -30,7 +30,8 @@ VIOLATION = "Violation"
 WARNING = "Warning"
 INFO = "Info"
 _SHACL = "http://www.w3.org/ns/shacl#"
-_LABEL = re.compile(r"^_:r\d+x")
+_LABEL = re.compile(r"_:r\d+x")
+_SUFFIX = re.compile(r"~mr\d+~")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,24 +97,13 @@ class Validator:
         return results
 
     def _validate_batch(self, records: Sequence[RecordTriples]) -> list[list[Finding]]:
-        owners: dict[str, list[int]] = {}
-        lines: list[str] = []
-        for index, triples in enumerate(records):
-            prefix = f"r{index}x"
-            subjects: set[str] = set()
-            for s, p, o in triples:
-                lines.append(f"{_text(s, prefix)} {p} {_text(o, prefix)} .")
-                subjects.add(_key(s, prefix))
-            if self.background:
-                lines.extend(f"{s} {p} {o} ." for s, p, o in background_triples(triples))
-            for subject in subjects:
-                owners.setdefault(subject, []).append(index)
+        data, owners = batch_data(records, background=self.background)
         found: list[list[Finding]] = [[] for _ in records]
-        if not lines:
+        if not data:
             return found
         engine = pyrudof.Rudof(pyrudof.RudofConfig())
         engine.read_shacl(self.shapes, pyrudof.ShaclFormat.Turtle)
-        engine.read_data("\n".join(lines) + "\n", pyrudof.RDFFormat.NTriples)
+        engine.read_data(data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Lax)
         report = engine.validate_shacl()
         self.calls += 1
         for result in report.violations:
@@ -123,19 +113,49 @@ class Validator:
         return found
 
 
-def _text(term: Term, prefix: str) -> str:
-    if isinstance(term, BlankNode):
-        return f"_:{prefix}{term.value}"
-    return str(term)
+def batch_data(
+    records: Sequence[RecordTriples], *, background: bool = True
+) -> tuple[str, dict[str, list[int]]]:
+    """The N-Triples of one validation call, and which record owns each subject (as the
+    engine writes it in its results).
+
+    Records must not see each other's triples: two records describing the same publisher
+    IRI would otherwise merge (and each be judged on the union). So a subject IRI that more
+    than one record of the batch describes is renamed in each record by a suffix
+    (`~mr<index>~`, removed again from results); start-anchored patterns (`^https://...`)
+    still match. Blank nodes get a per-record label prefix."""
+    described: dict[str, int] = {}
+    for triples in records:
+        for iri in {s.value for s, _, _ in triples if isinstance(s, NamedNode)}:
+            described[iri] = described.get(iri, 0) + 1
+    shared = {iri for iri, n in described.items() if n > 1}
+    owners: dict[str, list[int]] = {}
+    lines: list[str] = []
+    for index, triples in enumerate(records):
+        prefix = f"r{index}x"
+        suffix = f"~mr{index}~"
+        subjects: set[str] = set()
+
+        def text(term: Term) -> str:
+            if isinstance(term, BlankNode):
+                return f"_:{prefix}{term.value}"
+            if isinstance(term, NamedNode) and term.value in shared:
+                return f"<{term.value}{suffix}>"
+            return str(term)
+
+        for s, p, o in triples:
+            lines.append(f"{text(s)} {p} {text(o)} .")
+            subjects.add(text(s).strip("<>"))
+        if background:
+            lines.extend(f"{s} {p} {o} ." for s, p, o in background_triples(triples))
+        for subject in subjects:
+            owners.setdefault(subject, []).append(index)
+    return ("\n".join(lines) + "\n" if lines else ""), owners
 
 
-def _key(term: Term, prefix: str) -> str:
-    """How the engine writes a subject in its results."""
-    if isinstance(term, BlankNode):
-        return f"_:{prefix}{term.value}"
-    if isinstance(term, NamedNode):
-        return term.value
-    return str(term)
+def _clean(text: str) -> str:
+    """A node as the record wrote it (no batch label prefix or rename suffix)."""
+    return _SUFFIX.sub("", _LABEL.sub("_:", text))
 
 
 def _finding(result: Any) -> Finding:
@@ -146,18 +166,19 @@ def _finding(result: Any) -> Finding:
     message = str(result.message or "").strip()
     if len(message) >= 2 and message[0] == message[-1] == '"':
         message = message[1:-1]
-    value = _LABEL.sub("_:", str(result.value)) if result.value is not None else None
+    value = _clean(str(result.value)) if result.value is not None else None
     path = str(result.path) if result.path is not None else None
     return Finding(
         severity=_short(str(result.severity or VIOLATION)),
-        focus=_LABEL.sub("_:", str(result.focus_node)),
+        focus=_clean(str(result.focus_node)),
         path=path,
-        message=describe(component, path, value, _LABEL.sub("_:", message)),
+        message=describe(component, path, value, _clean(message)),
         component=component,
         value=value,
     )
 
 
+_SHAPE_PREFIX = re.compile(r"^Shape _:\w+: ")
 _NUMBER = re.compile(r"\((\d+)\)")
 _CLASS = re.compile(r"for class (\S+)")
 _NODE_SHAPE = re.compile(r"node shape (\S+)")
@@ -166,6 +187,7 @@ _NODE_SHAPE = re.compile(r"node shape (\S+)")
 def describe(component: str, path: str | None, value: str | None, engine_message: str) -> str:
     """A sentence a publisher can act on, from the engine's terse message."""
     where = compact(path) if path else "the node"
+    engine_message = _SHAPE_PREFIX.sub("", engine_message)
     number = _NUMBER.search(engine_message)
     if component == "MinCount" and number:
         return f"{where}: required, at least {number.group(1)} value(s) expected"
@@ -175,7 +197,10 @@ def describe(component: str, path: str | None, value: str | None, engine_message
     if component == "Class" and (match := _CLASS.search(engine_message)):
         return f"{where}: {shown} is not described as a {compact(match.group(1))}"
     if component == "Node" and (match := _NODE_SHAPE.search(engine_message)):
-        return f"{where}: {shown} does not conform to {compact(match.group(1))}"
+        shape = match.group(1)
+        if shape.startswith("_:"):  # an anonymous shape: its engine label means nothing
+            return f"{where}: {shown} is not from an expected vocabulary"
+        return f"{where}: {shown} does not conform to {compact(shape)}"
     if component == "Datatype" or component == "Or":
         return f"{where}: {shown} has the wrong datatype ({engine_message})"
     return f"{where}: {engine_message}"
