@@ -132,25 +132,25 @@ def batch_data(
     owners: dict[str, list[int]] = {}
     lines: list[str] = []
     for index, triples in enumerate(records):
-        prefix = f"r{index}x"
-        suffix = f"~mr{index}~"
         subjects: set[str] = set()
-
-        def text(term: Term) -> str:
-            if isinstance(term, BlankNode):
-                return f"_:{prefix}{term.value}"
-            if isinstance(term, NamedNode) and term.value in shared:
-                return f"<{term.value}{suffix}>"
-            return str(term)
-
         for s, p, o in triples:
-            lines.append(f"{text(s)} {p} {text(o)} .")
-            subjects.add(text(s).strip("<>"))
+            subject = _text(s, index, shared)
+            lines.append(f"{subject} {p} {_text(o, index, shared)} .")
+            subjects.add(subject.strip("<>"))
         if background:
             lines.extend(f"{s} {p} {o} ." for s, p, o in background_triples(triples))
         for subject in subjects:
             owners.setdefault(subject, []).append(index)
     return ("\n".join(lines) + "\n" if lines else ""), owners
+
+
+def _text(term: Term, index: int, shared: set[str]) -> str:
+    """`term` in N-Triples, as record `index` of a batch writes it (see `batch_data`)."""
+    if isinstance(term, BlankNode):
+        return f"_:r{index}x{term.value}"
+    if isinstance(term, NamedNode) and term.value in shared:
+        return f"<{term.value}~mr{index}~>"
+    return str(term)
 
 
 def _clean(text: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyoxigraph
 from pyoxigraph import NamedNode
+from tests.conftest import LOCAL_FIXTURES
 
 from moisson.mapping.rdf.graph import Term
-from tests.conftest import LOCAL_FIXTURES
 
 EXAMPLES = LOCAL_FIXTURES / "dcat_ap_examples"
 #: Not valid Turtle (prefixed names containing '/'), as the release ships them.

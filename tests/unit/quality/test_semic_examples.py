@@ -10,16 +10,16 @@ import pytest
 import rdflib
 from pyoxigraph import Literal, NamedNode
 from pyshacl import validate
-
-from moisson.mapping.rdf.namespaces import DCAT, DCT
-from moisson.quality.shapes import ALL_SETS, ShapesSet, shapes_text
-from moisson.quality.validation import VIOLATION, Validator, batch_data
 from tests.unit.quality.examples import (
     UNPARSABLE,
     example_paths,
     example_triples,
     parsable_examples,
 )
+
+from moisson.mapping.rdf.namespaces import DCAT, DCT
+from moisson.quality.shapes import ALL_SETS, ShapesSet, shapes_text
+from moisson.quality.validation import VIOLATION, Validator, batch_data
 
 SH_RESULT = rdflib.URIRef("http://www.w3.org/ns/shacl#result")
 SH_FOCUS = rdflib.URIRef("http://www.w3.org/ns/shacl#focusNode")
