@@ -84,6 +84,28 @@ class HarvestSettings(BaseModel):
     """A JSON licence list replacing the shipped data.gouv.fr one."""
 
 
+class QualitySettings(BaseModel):
+    """Assessment of what is harvested: DCAT-AP SHACL validation and MQA score (docs/quality.md)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA)."""
+    batch_size: int = 500
+    """Records validated in one engine call (each call has a fixed cost)."""
+    check_urls: bool = False
+    """Check access and download URLs (HEAD, then GET) after a run, for the MQA status
+    metrics; never in previews."""
+    url_check_timeout: float = 10.0
+    """Seconds one URL check may take."""
+    url_check_host_interval: float = 1.0
+    """Seconds between two checks of URLs on one host."""
+    url_check_max: int = 2000
+    """URLs checked at most after one run."""
+    points_file: Path | None = None
+    """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -117,6 +139,8 @@ class Settings(BaseSettings):
     """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    """DCAT-AP validation and MQA score of harvested records (`MOISSON_QUALITY__*`)."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod

@@ -92,6 +92,7 @@ from moisson.harvest.context import RunContext, source_domain
 from moisson.harvest.gc_tuning import freeze_long_lived_objects
 from moisson.harvest.item_logs import ItemLogs
 from moisson.harvest.lookups import BatchLookups, Unknown
+from moisson.harvest.quality import QualityHook
 from moisson.harvest.reconcile import (
     DuplicateIdentifier,
     HarvestedObject,
@@ -420,6 +421,9 @@ class Pipeline:
         self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
+        self.quality = QualityHook.for_run(
+            settings.quality, source_id=source.id, config=ctx.config.raw, licenses=ctx.licenses
+        )
         self._pending: list[_Pending] = []
         self._fresh_transaction = True
         self._uncommitted = 0
@@ -604,6 +608,7 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
+        self.quality.mapped(record, draft)
         check_draft_urls(draft, self.source.allow_networks)
         return draft
 
@@ -797,6 +802,7 @@ class Pipeline:
         errors = [self._error_row(item, outcome)] if outcome.message else []
         logs = self._log_rows(item, lines, first_seq=0)
         self.batch.add_item(item, errors, logs)
+        self.quality.closed(record, item)
         if outcome.creation is not None and record.remote_id:
             self._pending.append(
                 _Pending(record, record.remote_id, outcome.creation, item, outcome, len(lines), now)
@@ -929,6 +935,7 @@ class Pipeline:
 
     def _commit(self) -> None:
         self._write_batch()
+        self.quality.flush(self.session, self.job, final=self.job.ended is not None)
         self.checkpoint()
 
     def _finish(self) -> None:
