@@ -109,7 +109,8 @@ def test_results_are_stored_per_item_and_counted_per_job(
     assert run.statuses == ["done"] * 4
     by_id = {item.remote_id: item.quality for item in run.items}
     assert all(quality is not None for quality in by_id.values())
-    assert by_id["r0"]["violations"] == 0 and by_id["r0"]["conforms"] is True
+    assert by_id["r0"]["violations"] == 0
+    assert by_id["r0"]["conforms"] is True
     violated = {
         remote_id: {
             (r["path"], r["component"]) for r in q["results"] if r["severity"] == "Violation"
@@ -128,7 +129,8 @@ def test_results_are_stored_per_item_and_counted_per_job(
     assert run.job.quality_violations == 3
     assert run.job.quality_warnings == sum(q["warnings"] for q in by_id.values())
     mqa = by_id["r0"]["mqa"]
-    assert "keywordAvailability" in mqa["met"] and "dcatApCompliance" in mqa["met"]
+    assert "keywordAvailability" in mqa["met"]
+    assert "dcatApCompliance" in mqa["met"]
     assert "dcatApCompliance" not in by_id["r1"]["mqa"]["met"]
     assert "accessUrlStatusCode" in mqa["unchecked"]  # URL checks are off by default
     rows = {a.dataset_id: a for a in assessments(db, source)}
@@ -154,7 +156,8 @@ def test_an_unchanged_rerun_keeps_the_assessments_and_a_changed_record_replaces_
     fixed = harvest(db, session_factory, settings, source, backend({}))
     assert fixed.job.quality_assessed == 1  # only the changed record is re-assessed
     now = {a.dataset_id: a.violations for a in assessments(db, source)}
-    assert len(now) == 4 and sum(now.values()) == 0
+    assert len(now) == 4
+    assert sum(now.values()) == 0
 
 
 def test_batches_validate_many_records_per_engine_call(
@@ -183,7 +186,8 @@ def test_a_source_can_make_violations_fail_items(
     assert message.startswith(
         "DCAT-AP violations (1): https://remote.test/dataset/1: dct:description"
     )
-    assert failed.quality is not None and failed.quality["violations"] == 1
+    assert failed.quality is not None
+    assert failed.quality["violations"] == 1
     assert len(assessments(db, source)) == 3  # a failed item has no dataset to assess
 
 
