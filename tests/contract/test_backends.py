@@ -55,6 +55,7 @@ class TestBackendContract:
 ALLOWED = {
     "domain": {"domain"},
     "mapping": {"domain", "mapping"},
+    "publishing": {"domain", "mapping", "publishing"},
     "http": {"domain", "http", "config"},
     "backends": {"domain", "http", "mapping", "backends", "errors", "config"},
     "storage": {"storage", "domain", "config"},
@@ -62,6 +63,7 @@ ALLOWED = {
 FORBIDDEN_THIRD_PARTY = {
     "domain": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
     "mapping": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
+    "publishing": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
     "backends": {"sqlalchemy", "fastapi", "celery", "starlette"},
     "harvest": {"fastapi", "celery", "starlette"},
     "services": {"fastapi", "celery", "starlette"},
