@@ -84,6 +84,19 @@ class HarvestSettings(BaseModel):
     """A JSON licence list replacing the shipped data.gouv.fr one."""
 
 
+class CatalogSettings(BaseModel):
+    """The DCAT catalog Moisson publishes (`/api/1/site/catalog`)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    title: str = "Moisson catalog"
+    """`dct:title` of the site catalog."""
+    description: str = "Datasets and data services harvested by Moisson"
+    """`dct:description` of the site catalog."""
+    publisher: str = "Moisson"
+    """`foaf:name` of the catalog's publisher (the portal operator)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -117,6 +130,8 @@ class Settings(BaseSettings):
     """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """How the published DCAT catalog describes itself."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod
