@@ -106,6 +106,19 @@ class QualitySettings(BaseModel):
     """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
 
 
+class CatalogSettings(BaseModel):
+    """The DCAT catalog Moisson publishes (`/api/1/site/catalog`)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    title: str = "Moisson catalog"
+    """`dct:title` of the site catalog."""
+    description: str = "Datasets and data services harvested by Moisson"
+    """`dct:description` of the site catalog."""
+    publisher: str = "Moisson"
+    """`foaf:name` of the catalog's publisher (the portal operator)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -141,6 +154,8 @@ class Settings(BaseSettings):
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     """DCAT-AP validation and MQA score of harvested records (`MOISSON_QUALITY__*`)."""
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """How the published DCAT catalog describes itself."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod
