@@ -422,7 +422,11 @@ class Pipeline:
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
         self.quality = QualityHook.for_run(
-            settings.quality, source_id=source.id, config=ctx.config.raw, licenses=ctx.licenses
+            settings.quality,
+            public_url=settings.public_url,
+            source_id=source.id,
+            config=ctx.config.raw,
+            licenses=ctx.licenses,
         )
         self._pending: list[_Pending] = []
         self._fresh_transaction = True

@@ -10,8 +10,10 @@ replaced, and the job's counters move. Nothing here waits on the network (the UR
 run after the job, outside any transaction: `moisson.harvest.url_status`).
 
 What is validated: a record's own RDF when the backend kept it (DCAT and CSW-DCAT records
-are N-Triples payloads, `mapping.rdf.records`); records of other backends have no RDF of
-their own and are not assessed.
+are N-Triples payloads, `mapping.rdf.records`), so a publisher sees what *their* metadata
+lacks; for the other backends (CKAN, ISO 19139, MAAF), the DCAT-AP description Moisson
+publishes of the mapped draft (`publishing.dcat_ap`), under a provisional IRI when the
+record has no URI of its own.
 
 Findings never fail an item, unless the source config says `{"quality":
 {"fail_on_violation": true}}`: then a record is validated as soon as it is mapped (one engine
@@ -20,11 +22,13 @@ call per record: slower) and one with a violation fails with the violations as i
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyoxigraph import NamedNode
 from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -37,6 +41,8 @@ from moisson.domain.records import RemoteRecord
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.graph import Node, RdfGraph
 from moisson.mapping.rdf.records import ROOT_HEADER, RecordPayloadError, parse_record
+from moisson.publishing.dcat_ap import dataservice_triples, dataset_triples
+from moisson.publishing.views import DataserviceView, DatasetView
 from moisson.quality.mqa import Facts, Points, Score, score_dataset
 from moisson.quality.validation import VIOLATION, WARNING, Finding, Validator
 from moisson.quality.vocabularies import EU_AUTHORITY
@@ -126,6 +132,8 @@ class QualityHook:
     points: Points
     known_licence: Callable[[str], bool]
     validator: Validator
+    base_url: str
+    licenses: LicenseTable
     pending: dict[str, _Pending] = field(default_factory=dict)
     """Records mapped and not yet validated, by remote id."""
     ready: list[_Pending] = field(default_factory=list)
@@ -136,6 +144,7 @@ class QualityHook:
         cls,
         settings: QualitySettings,
         *,
+        public_url: str,
         source_id: str | None,
         config: Mapping[str, Any],
         licenses: LicenseTable,
@@ -149,6 +158,8 @@ class QualityHook:
             points=Points.load(settings.points_file),
             known_licence=known_licence_test(licenses),
             validator=Validator(batch_size=settings.batch_size),
+            base_url=f"{public_url.rstrip('/')}/api/1",
+            licenses=licenses,
         )
 
     # ------------------------------------------------------------ the three calls
@@ -158,9 +169,7 @@ class QualityHook:
         `InvalidItem` when it has violations."""
         if not self.active or not record.remote_id:
             return
-        rdf = record_rdf(record)
-        if rdf is None:
-            return
+        rdf = record_rdf(record) or self._published_rdf(record.remote_id, draft)
         kind = ItemKind.DATASET if isinstance(draft, DatasetDraft) else ItemKind.DATASERVICE
         pending = _Pending(kind, *rdf)
         self.pending[record.remote_id] = pending
@@ -219,6 +228,22 @@ class QualityHook:
             logger.warning("Job %s: quality results not stored (%s)", job.id, exc)
 
     # ------------------------------------------------------------ helpers
+
+    def _published_rdf(
+        self, remote_id: str, draft: DatasetDraft | DataserviceDraft
+    ) -> tuple[RdfGraph, Node]:
+        """The DCAT-AP description Moisson would publish of `draft` (its local id is not
+        known yet: a digest of the remote id stands in for it in local IRIs)."""
+        provisional = hashlib.blake2b(remote_id.encode(), digest_size=12).hexdigest()
+        view: DatasetView | DataserviceView
+        if isinstance(draft, DatasetDraft):
+            view = DatasetView(id=provisional, base_url=self.base_url, draft=draft)
+            triples = dataset_triples(view, self.licenses)
+        else:
+            view = DataserviceView(id=provisional, base_url=self.base_url, draft=draft)
+            triples = dataservice_triples(view, self.licenses)
+        graph = RdfGraph((t.subject, t.predicate, t.object) for t in triples)  # type: ignore[misc]
+        return graph, NamedNode(view.iri)
 
     def _assess(self, pending: _Pending) -> Assessment:
         findings = pending.findings or []

@@ -10,12 +10,12 @@ import httpx
 from pyoxigraph import Literal, NamedNode
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.fakes import FAKE_INFO, catalog_transport
+from tests.fakes import FAKE_INFO, FakeRecord, catalog_transport, fake_backend
 from tests.integration.harvest.conftest import Run, load_run, make_org, make_source
 
 from moisson.backends.base import Backend, HarvestContext
 from moisson.config import QualitySettings, Settings
-from moisson.domain.drafts import DatasetDraft
+from moisson.domain.drafts import DatasetDraft, ResourceDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.harvest.engine import run_job
@@ -201,3 +201,34 @@ def test_assessment_can_be_turned_off(
     assert all(item.quality is None for item in run.items)
     assert run.job.quality_assessed == 0
     assert assessments(db, source) == []
+
+
+def test_records_without_rdf_of_their_own_are_assessed_from_their_published_description(
+    db: Session, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    source = make_source(db, organization=make_org(db))
+    csv = ResourceDraft(url="https://remote.test/a.csv", title="A", format="csv")
+    described = DatasetDraft(
+        title="Described", description="Counts of bees", tags=("bees",), resources=(csv,)
+    )
+    records = [FakeRecord("bare", title="Bare"), FakeRecord("described", draft=described)]
+    job = create_pending_job(db, source)
+    db.commit()
+    http = httpx.Client(transport=catalog_transport({}))
+    run_job(
+        session_factory,
+        settings,
+        job.id,
+        backend_registry={"fake": fake_backend(records)},
+        http=http,
+    )
+    db.expire_all()
+    run = load_run(db, job.id)
+    bare, full = (item.quality for item in run.items)
+    assert bare is not None
+    assert full is not None
+    assert run.job.quality_assessed == 2
+    assert "keywordAvailability" in full["mqa"]["met"]
+    assert "formatAvailability" in full["mqa"]["met"]
+    assert "keywordAvailability" not in bare["mqa"]["met"]
+    assert full["mqa"]["score"] > bare["mqa"]["score"]
