@@ -238,3 +238,15 @@ class TestPreview:
         result = cli("harvest", "preview", "real", "--json")
         assert result.exit_code == 0, result.output
         assert len(json.loads(result.stdout)["items"]) == 3
+
+
+def test_job_shows_the_dcat_ap_assessment(cli: Invoke, catalogs: Catalogs) -> None:
+    slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Loopback portal")
+    job_id = summary_value(cli("harvest", "run", slug, "--no-progress").stdout, "job")
+    shown = cli("harvest", "job", job_id, "--items")
+    assert shown.exit_code == 0, shown.output
+    assessed = summary_value(shown.stdout, "DCAT-AP")
+    assert re.fullmatch(r"3 assessed, \d with violations \(\d+ violations, \d+ warnings\)", assessed)
+    assert re.search(r"MQA \d+ \((excellent|good|sufficient|bad)\)", shown.stdout)
+    data = json.loads(cli("harvest", "job", job_id, "--json").stdout)
+    assert data["quality"]["assessed"] == 3

@@ -206,6 +206,13 @@ def job_summary(job: Json, *, title: str) -> Table:
     table.add_row("duration", duration(job))
     if job.get("truncated"):
         table.add_row("truncated", "yes (not every record was harvested)")
+    quality = job.get("quality") or {}
+    if quality.get("assessed"):
+        table.add_row(
+            "DCAT-AP",
+            f"{quality['assessed']} assessed, {quality['nonconforming']} with violations "
+            f"({quality['violations']} violations, {quality['warnings']} warnings)",
+        )
     return table
 
 
@@ -217,7 +224,7 @@ def job_view(job: Json, *, details: bool) -> RenderableType:
 
 
 def items_table(items: Sequence[Json], total: int, *, details: bool, title: str = "Items") -> Table:
-    table = _table(f"{title} ({total})", "remote id", "status", "object", "errors")
+    table = _table(f"{title} ({total})", "remote id", "status", "object", "errors", "quality")
     for item in items:
         obj = item.get("dataset") or item.get("dataservice")
         status = styled(item["status"])
@@ -234,8 +241,28 @@ def items_table(items: Sequence[Json], total: int, *, details: bool, title: str 
             status,
             obj["id"] if obj else "-",
             "\n".join(messages) or "-",
+            item_quality(item.get("quality"), details=details),
         )
     return table
+
+
+def item_quality(quality: Json | None, *, details: bool) -> str:
+    """`MQA 245 (good), 1 violation, 6 warnings`, and the violations themselves."""
+    if not quality:
+        return "-"
+    parts = []
+    mqa = quality.get("mqa")
+    if mqa:
+        parts.append(f"MQA {mqa['score']} ({mqa['band']})")
+    parts.append(f"{quality['violations']} violation(s), {quality['warnings']} warning(s)")
+    lines = [", ".join(parts)]
+    if details:
+        lines.extend(
+            f"  {r['focus']}: {r['message']}"
+            for r in quality.get("results", [])
+            if r.get("severity") == "Violation"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- preview

@@ -161,6 +161,12 @@ def item_counters(job: HarvestJob) -> Json:
             ItemKind.DATASERVICE: job.items_dataservices,
         },
         "items_unchanged": job.items_unchanged,
+        "quality": {  # an extra field: DCAT-AP validation of the items (docs/quality.md)
+            "assessed": job.quality_assessed,
+            "nonconforming": job.quality_nonconforming,
+            "violations": job.quality_violations,
+            "warnings": job.quality_warnings,
+        },
     }
 
 
@@ -222,6 +228,7 @@ def present_item(
         "logs": [present_log(log) for log in related.logs.get(item.id, [])],
         "args": [],
         "kwargs": dict(item.kwargs or {}),
+        "quality": item.quality,  # an extra field: violations, warnings, MQA score
     }
 
 
