@@ -246,7 +246,9 @@ def test_job_shows_the_dcat_ap_assessment(cli: Invoke, catalogs: Catalogs) -> No
     shown = cli("harvest", "job", job_id, "--items")
     assert shown.exit_code == 0, shown.output
     assessed = summary_value(shown.stdout, "DCAT-AP")
-    assert re.fullmatch(r"3 assessed, \d with violations \(\d+ violations, \d+ warnings\)", assessed)
+    assert re.fullmatch(
+        r"3 assessed, \d with violations \(\d+ violations, \d+ warnings\)", assessed
+    )
     assert re.search(r"MQA \d+ \((excellent|good|sufficient|bad)\)", shown.stdout)
     data = json.loads(cli("harvest", "job", job_id, "--json").stdout)
     assert data["quality"]["assessed"] == 3
