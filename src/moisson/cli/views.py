@@ -265,6 +265,35 @@ def item_quality(quality: Json | None, *, details: bool) -> str:
     return "\n".join(lines)
 
 
+def quality_view(figures: Json, source_name: str) -> RenderableType:
+    """A source's quality figures (`services.quality.source_quality`)."""
+    summary = Table(
+        title=f"Quality of {source_name}", box=box.SIMPLE_HEAVY, title_justify="left",
+        show_header=False,
+    )  # fmt: skip
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    summary.add_row("datasets scored", str(figures["datasets"]))
+    average = figures["average"]
+    summary.add_row("MQA average", "-" if average is None else f"{average} / {figures['maximum']}")
+    for band, count in figures["bands"].items():
+        summary.add_row(band, str(count))
+    summary.add_row(
+        "DCAT-AP",
+        f"{figures['nonconforming']} dataset(s) with violations "
+        f"({figures['violations']} violations, {figures['warnings']} warnings)",
+    )
+    metrics = _table("Share of datasets meeting each metric", "metric", "share")
+    for metric, share in sorted(figures["metrics"].items(), key=lambda kv: kv[1]):
+        metrics.add_row(metric, f"{share:.0%}")
+    to_fix = _table("Datasets to fix first", "dataset", "title", "score", "band", "violations")
+    for row in figures["to_fix"]:
+        to_fix.add_row(
+            row["id"], row["title"], str(row["score"]), row["band"] or "-", str(row["violations"])
+        )
+    return Group(summary, metrics, to_fix)
+
+
 # --------------------------------------------------------------------------- preview
 
 

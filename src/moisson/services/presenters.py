@@ -294,6 +294,8 @@ class ObjectRelations:
     users: Mapping[str, User] = field(default_factory=dict)
     organizations: Mapping[str, Organization] = field(default_factory=dict)
     contact_points: Mapping[str, ContactPoint] = field(default_factory=dict)
+    quality: Mapping[str, Json] = field(default_factory=dict)
+    """Dataset id -> its `quality` object (`services.quality.udata_quality`)."""
 
 
 def present_contact_point(contact: ContactPoint, related: ObjectRelations, caller: Caller) -> Json:
@@ -472,7 +474,7 @@ def present_dataset(
         "authorization_request_url": None,
         "badges": [],
         "metrics": {},
-        "quality": {},
+        "quality": dict(related.quality.get(dataset.id, {})),
         "permissions": {"edit": can_edit, "delete": can_edit, "edit_resources": can_edit},
         "uri": None if preview else api_url(settings, f"datasets/{dataset.id}/"),
         "page": None,
