@@ -939,7 +939,7 @@ class Pipeline:
 
     def _commit(self) -> None:
         self._write_batch()
-        self.quality.flush(self.session, self.job, final=self.job.ended is not None)
+        self.quality.flush(self.session, self.job)
         self.checkpoint()
 
     def _finish(self) -> None:

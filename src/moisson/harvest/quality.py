@@ -2,11 +2,11 @@
 and, for a dataset, scored with the MQA method (`moisson.quality`, `docs/quality.md`).
 
 Three calls from the pipeline, each one line: `mapped` when a record has been mapped,
-`closed` when its item row exists, `flush` before every commit. Validation is batched: the
-records mapped since the last validation wait until `batch_size` of them are pending or the
-job ends, then one engine call validates them all; their item rows (already in the write
-batch or written) get their results with one UPDATE, their `QualityAssessment` rows are
-replaced, and the job's counters move. Nothing here waits on the network (the URL checks
+`closed` when its item row exists, `flush` before every commit. The records mapped since
+the last commit are validated then, `batch_size` per engine call; their item rows (just
+written by the write batch) get their results with one UPDATE, their `QualityAssessment`
+rows are replaced, and the job's counters move, all in the transaction that commits the
+items. Nothing here waits on the network (the URL checks
 run after the job, outside any transaction: `moisson.harvest.url_status`).
 
 What is validated: a record's own RDF when the backend kept it (DCAT and CSW-DCAT records
@@ -188,9 +188,10 @@ class QualityHook:
             pending.item = item
             self.ready.append(pending)
 
-    def flush(self, session: Session, job: HarvestJob, *, final: bool) -> None:
-        """Validate and store what waits, when a batch is full or the job ends."""
-        if not self.ready or (len(self.ready) < self.settings.batch_size and not final):
+    def flush(self, session: Session, job: HarvestJob) -> None:
+        """Validate what waits and store the results, in the transaction that is about to
+        commit the items themselves (so an item is never committed without them)."""
+        if not self.ready:
             return
         ready, self.ready = self.ready, []
         ready = [p for p in ready if p.item is not None and _assessable(p.item)]

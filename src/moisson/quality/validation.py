@@ -79,7 +79,7 @@ class Validator:
         self,
         sets: tuple[ShapesSet, ...] = ALL_SETS,
         *,
-        batch_size: int = 500,
+        batch_size: int = 20,
         background: bool = True,
     ) -> None:
         self.shapes = shapes_text(sets)
