@@ -24,7 +24,7 @@ def live_dataset_assessments(
             Dataset.deleted_at.is_(None),
         )
     )
-    return [(assessment, dataset) for assessment, dataset in rows.tuples()]
+    return [(assessment, dataset) for assessment, dataset in rows]
 
 
 def for_dataset(session: Session, dataset_id: str) -> QualityAssessment | None:
