@@ -98,6 +98,42 @@ class HarvestSettings(BaseModel):
     """Preferred language of harvested texts; then English, then any (udata `DEFAULT_LANGUAGE`)."""
 
 
+class QualitySettings(BaseModel):
+    """Assessment of what is harvested: DCAT-AP SHACL validation and MQA score (docs/quality.md)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA)."""
+    batch_size: int = 20
+    """Records validated in one engine call: a call costs ~2 ms and the engine's time grows
+    faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
+    check_urls: bool = False
+    """Check access and download URLs (HEAD, then GET) after a run, for the MQA status
+    metrics; never in previews."""
+    url_check_timeout: float = 10.0
+    """Seconds one URL check may take."""
+    url_check_host_interval: float = 1.0
+    """Seconds between two checks of URLs on one host."""
+    url_check_max: int = 2000
+    """URLs checked at most after one run."""
+    points_file: Path | None = None
+    """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
+
+
+class CatalogSettings(BaseModel):
+    """The DCAT catalog Moisson publishes (`/api/1/site/catalog`)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    title: str = "Moisson catalog"
+    """`dct:title` of the site catalog."""
+    description: str = "Datasets and data services harvested by Moisson"
+    """`dct:description` of the site catalog."""
+    publisher: str = "Moisson"
+    """`foaf:name` of the catalog's publisher (the portal operator)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -132,6 +168,10 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    """DCAT-AP validation and MQA score of harvested records (`MOISSON_QUALITY__*`)."""
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """How the published DCAT catalog describes itself."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod

@@ -100,6 +100,28 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", rf"/dataservices/{_S}/", DATASERVICE),
 ]
 
+#: Routes answering RDF (the published catalog): their bodies are checked by the catalog
+#: tests with RDF parsers; here, that the syntax is one of ours.
+RDF_ROUTES = [
+    rf"/site/catalog(\.{_S})?",
+    rf"/organizations/{_S}/catalog(\.{_S})?",
+    rf"/datasets/{_S}/rdf(\.{_S})?",
+    rf"/dataservices/{_S}/rdf(\.{_S})?",
+]
+RDF_MEDIA_TYPES = {
+    "application/ld+json",
+    "application/rdf+xml",
+    "text/turtle",
+    "application/n-triples",
+    "text/n3",
+    "application/trig",
+}
+
+
+def _is_rdf_route(method: str, path: str) -> bool:
+    relative = path.removeprefix("/api/1")
+    return method == "GET" and any(re.fullmatch(p, relative) for p in RDF_ROUTES)
+
 
 @cache
 def _components() -> dict[str, Any]:
@@ -139,6 +161,15 @@ def check_response(response: httpx.Response) -> None:
     if request.url.path.endswith("/openapi.json") or request.url.path.endswith("/docs"):
         return
     known, schema = expected_schema(request.method, request.url.path)
+    if _is_rdf_route(request.method, request.url.path) and status < 400:
+        assert response.headers.get("etag"), "catalog answers carry a validator"
+        if status == 304:
+            assert response.content == b""
+        else:
+            assert status == 200
+            media = response.headers["content-type"].split(";")[0].strip()
+            assert media in RDF_MEDIA_TYPES, media
+        return
     if 300 <= status < 400:
         assert status == 308 or (status == 307 and not request.url.path.endswith("/"))
         assert response.headers.get("location"), "a redirect names its target"

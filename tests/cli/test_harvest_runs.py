@@ -238,3 +238,33 @@ class TestPreview:
         result = cli("harvest", "preview", "real", "--json")
         assert result.exit_code == 0, result.output
         assert len(json.loads(result.stdout)["items"]) == 3
+
+
+def test_job_shows_the_dcat_ap_assessment(cli: Invoke, catalogs: Catalogs) -> None:
+    slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Loopback portal")
+    job_id = summary_value(cli("harvest", "run", slug, "--no-progress").stdout, "job")
+    shown = cli("harvest", "job", job_id, "--items")
+    assert shown.exit_code == 0, shown.output
+    assessed = summary_value(shown.stdout, "DCAT-AP")
+    assert re.fullmatch(
+        r"3 assessed, \d with violations \(\d+ violations, \d+ warnings\)", assessed
+    )
+    assert re.search(r"MQA \d+ \((excellent|good|sufficient|bad)\)", shown.stdout)
+    data = json.loads(cli("harvest", "job", job_id, "--json").stdout)
+    assert data["quality"]["assessed"] == 3
+
+
+def test_quality_of_a_source(cli: Invoke, catalogs: Catalogs) -> None:
+    slug = accepted_source(cli, catalogs.url("catalog.rdf"), "Loopback portal")
+    assert cli("harvest", "run", slug, "--no-progress").exit_code == 0
+    shown = cli("harvest", "quality", slug)
+    assert shown.exit_code == 0, shown.output
+    assert "Quality of Loopback portal" in shown.stdout
+    assert summary_value(shown.stdout, "datasets scored") == "3"
+    assert re.fullmatch(r"\d+\.\d / 405", summary_value(shown.stdout, "MQA average"))
+    assert "Datasets to fix first" in shown.stdout
+    figures = json.loads(cli("harvest", "quality", slug, "--json").stdout)
+    assert figures["datasets"] == 3
+    assert sum(figures["bands"].values()) == 3
+    assert len(figures["metrics"]) == 23
+    assert 0 <= min(figures["metrics"].values()) <= max(figures["metrics"].values()) <= 1

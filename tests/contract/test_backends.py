@@ -55,6 +55,8 @@ class TestBackendContract:
 ALLOWED = {
     "domain": {"domain"},
     "mapping": {"domain", "mapping"},
+    "publishing": {"domain", "mapping", "publishing"},
+    "quality": {"domain", "mapping", "quality"},
     "http": {"domain", "http", "config"},
     "backends": {"domain", "http", "mapping", "backends", "errors", "config"},
     "storage": {"storage", "domain", "config"},
@@ -62,6 +64,8 @@ ALLOWED = {
 FORBIDDEN_THIRD_PARTY = {
     "domain": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
     "mapping": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
+    "publishing": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
+    "quality": {"sqlalchemy", "fastapi", "celery", "httpx", "starlette"},
     "backends": {"sqlalchemy", "fastapi", "celery", "starlette"},
     "harvest": {"fastapi", "celery", "starlette"},
     "services": {"fastapi", "celery", "starlette"},

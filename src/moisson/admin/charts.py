@@ -93,3 +93,37 @@ def items_chart(jobs: Sequence[Mapping[str, Any]]) -> Markup | None:
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (built above from escaped text and numbers)
+
+
+#: MQA rating bands, best first, and their colours.
+BAND_COLOURS: dict[str, str] = {
+    "excellent": "#2f7d32",
+    "good": "#7cb342",
+    "sufficient": "#f9a825",
+    "bad": "#c62828",
+}
+BAR_HEIGHT = 22
+
+
+def bands_chart(bands: Mapping[str, int]) -> Markup | None:
+    """Horizontal bars: how many datasets of a source fall in each MQA rating band."""
+    total = sum(bands.get(band, 0) for band in BAND_COLOURS)
+    if not total:
+        return None
+    label_width, bar_width = 90, WIDTH - 90 - 60
+    rows = []
+    for index, (band, colour) in enumerate(BAND_COLOURS.items()):
+        count = bands.get(band, 0)
+        y = index * (BAR_HEIGHT + 6)
+        width = round(bar_width * count / total)
+        rows.append(
+            f'<text x="0" y="{y + 15}" font-size="12">{escape(band)}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{width}" height="{BAR_HEIGHT}" '
+            f'fill="{colour}"><title>{escape(band)}: {count}</title></rect>'
+            f'<text x="{label_width + width + 6}" y="{y + 15}" font-size="12">{count}</text>'
+        )
+    height = len(BAND_COLOURS) * (BAR_HEIGHT + 6)
+    return Markup(  # noqa: S704 (every text above is escaped or a number)
+        f'<svg class="chart" role="img" aria-label="Datasets per MQA rating band" '
+        f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}">{"".join(rows)}</svg>'
+    )

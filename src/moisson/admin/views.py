@@ -29,6 +29,7 @@ from moisson.services import (
     datasets,
     jobs,
     presenters,
+    quality,
     source_workflow,
     sources,
 )
@@ -362,6 +363,10 @@ def _source_context(request: Request, session: Session, caller: Caller, segment:
         "config_form": forms.config_form(backend, shown["config"]),
         "history": history,
         "chart": charts.items_chart(list(reversed(history))),
+        "quality": (
+            figures := quality.source_quality(session, state_of(request).settings, shown["id"])
+        ),
+        "quality_chart": charts.bands_chart(figures["bands"]),
         "action_errors": {},
     }
 
@@ -532,6 +537,8 @@ def dataset_page(request: Request, dataset: str) -> HTMLResponse:
     with signed_in(request) as (session, caller):
         shown = datasets.get_dataset(session, state_of(request).settings, caller, dataset)
         payload = admin_queries.payload_for_dataset(session, shown["id"])
+        assessment = quality.dataset_quality(session, shown["id"])
+        findings = list(assessment.results) if assessment is not None else []
         source_id = shown["harvest"].get("source_id")
         try:
             source = sources.get_source(session, caller, source_id) if source_id else None
@@ -540,6 +547,12 @@ def dataset_page(request: Request, dataset: str) -> HTMLResponse:
     return render(
         request,
         "dataset.html",
-        {"dataset": shown, "payload": payload, "source": source, "iso": presenters.iso},
+        {
+            "dataset": shown,
+            "payload": payload,
+            "source": source,
+            "iso": presenters.iso,
+            "findings": findings,
+        },
         caller=caller,
     )

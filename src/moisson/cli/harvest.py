@@ -36,12 +36,21 @@ from moisson.cli.views import (
     job_view,
     jobs_table,
     preview_table,
+    quality_view,
     source_lines,
     sources_table,
 )
 from moisson.domain.enums import ItemStatus, JobStatus
 from moisson.errors import NotFound
-from moisson.services import attachments, jobs, retention, runs, source_workflow, sources
+from moisson.services import (
+    attachments,
+    jobs,
+    quality,
+    retention,
+    runs,
+    source_workflow,
+    sources,
+)
 from moisson.services.auth import system_caller
 from moisson.services.organizations import find_organization
 from moisson.services.paging import PageRequest
@@ -169,6 +178,24 @@ def list_jobs(
         print_json({"data": page.data, "total": page.total})
         return
     stdout().print(jobs_table(page.data, page.total, name))
+
+
+@app.command(name="quality")
+def show_quality(ctx: typer.Context, source: SourceArg, json_output: JsonFlag = False) -> None:
+    """The metadata quality of a source's datasets: MQA average and bands, the share of
+    datasets meeting each metric, DCAT-AP violations, and the datasets to fix first.
+
+    Example: moisson harvest quality my-portal
+    """
+    state = state_of(ctx)
+    with unit_of_work(state.sessions()) as session, operator_errors():
+        found = sources.find_source(session, source)
+        figures = quality.source_quality(session, state.settings, found.id)
+        name = found.name
+    if json_output:
+        print_json(figures)
+        return
+    stdout().print(quality_view(figures, name))
 
 
 @app.command(name="job")

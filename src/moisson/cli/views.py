@@ -206,6 +206,13 @@ def job_summary(job: Json, *, title: str) -> Table:
     table.add_row("duration", duration(job))
     if job.get("truncated"):
         table.add_row("truncated", "yes (not every record was harvested)")
+    quality = job.get("quality") or {}
+    if quality.get("assessed"):
+        table.add_row(
+            "DCAT-AP",
+            f"{quality['assessed']} assessed, {quality['nonconforming']} with violations "
+            f"({quality['violations']} violations, {quality['warnings']} warnings)",
+        )
     return table
 
 
@@ -217,7 +224,7 @@ def job_view(job: Json, *, details: bool) -> RenderableType:
 
 
 def items_table(items: Sequence[Json], total: int, *, details: bool, title: str = "Items") -> Table:
-    table = _table(f"{title} ({total})", "remote id", "status", "object", "errors")
+    table = _table(f"{title} ({total})", "remote id", "status", "object", "errors", "quality")
     for item in items:
         obj = item.get("dataset") or item.get("dataservice")
         status = styled(item["status"])
@@ -234,8 +241,57 @@ def items_table(items: Sequence[Json], total: int, *, details: bool, title: str 
             status,
             obj["id"] if obj else "-",
             "\n".join(messages) or "-",
+            item_quality(item.get("quality"), details=details),
         )
     return table
+
+
+def item_quality(quality: Json | None, *, details: bool) -> str:
+    """`MQA 245 (good), 1 violation, 6 warnings`, and the violations themselves."""
+    if not quality:
+        return "-"
+    parts = []
+    mqa = quality.get("mqa")
+    if mqa:
+        parts.append(f"MQA {mqa['score']} ({mqa['band']})")
+    parts.append(f"{quality['violations']} violation(s), {quality['warnings']} warning(s)")
+    lines = [", ".join(parts)]
+    if details:
+        lines.extend(
+            f"  {r['focus']}: {r['message']}"
+            for r in quality.get("results", [])
+            if r.get("severity") == "Violation"
+        )
+    return "\n".join(lines)
+
+
+def quality_view(figures: Json, source_name: str) -> RenderableType:
+    """A source's quality figures (`services.quality.source_quality`)."""
+    summary = Table(
+        title=f"Quality of {source_name}", box=box.SIMPLE_HEAVY, title_justify="left",
+        show_header=False,
+    )  # fmt: skip
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    summary.add_row("datasets scored", str(figures["datasets"]))
+    average = figures["average"]
+    summary.add_row("MQA average", "-" if average is None else f"{average} / {figures['maximum']}")
+    for band, count in figures["bands"].items():
+        summary.add_row(band, str(count))
+    summary.add_row(
+        "DCAT-AP",
+        f"{figures['nonconforming']} dataset(s) with violations "
+        f"({figures['violations']} violations, {figures['warnings']} warnings)",
+    )
+    metrics = _table("Share of datasets meeting each metric", "metric", "share")
+    for metric, share in sorted(figures["metrics"].items(), key=lambda kv: kv[1]):
+        metrics.add_row(metric, f"{share:.0%}")
+    to_fix = _table("Datasets to fix first", "dataset", "title", "score", "band", "violations")
+    for row in figures["to_fix"]:
+        to_fix.add_row(
+            row["id"], row["title"], str(row["score"]), row["band"] or "-", str(row["violations"])
+        )
+    return Group(summary, metrics, to_fix)
 
 
 # --------------------------------------------------------------------------- preview

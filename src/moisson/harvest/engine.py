@@ -112,6 +112,7 @@ from moisson.harvest.context import RunContext, source_domain
 from moisson.harvest.gc_tuning import freeze_long_lived_objects
 from moisson.harvest.item_logs import ItemLogs
 from moisson.harvest.lookups import BatchLookups, Unknown
+from moisson.harvest.quality import QualityHook
 from moisson.harvest.reconcile import (
     DuplicateIdentifier,
     HarvestedObject,
@@ -466,6 +467,13 @@ class Pipeline:
             self._config_digest = _digest(f"{self._config_digest}|{networks}")
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
+        self.quality = QualityHook.for_run(
+            settings.quality,
+            public_url=settings.public_url,
+            source_id=source.id,
+            config=ctx.config.raw,
+            licenses=ctx.licenses,
+        )
         self._pending: list[_Pending] = []
         self.allocation_retries = 0
         """Items done again after losing a race with a concurrent job (`_in_savepoint`)."""
@@ -721,7 +729,9 @@ class Pipeline:
         draft = self.backend.map(record, self.ctx)
         if not isinstance(draft, DatasetDraft | DataserviceDraft):
             raise TypeError(f"{type(self.backend).__name__}.map() returned {type(draft).__name__}")
-        return usable_urls(draft, self.source.allow_networks, self.item_log)
+        draft = usable_urls(draft, self.source.allow_networks, self.item_log)
+        self.quality.mapped(record, draft)
+        return draft
 
     def _create_in_batch(
         self, record: RemoteRecord, remote_id: str, draft: DatasetDraft, now: datetime
@@ -913,6 +923,7 @@ class Pipeline:
         errors = [self._error_row(item, outcome)] if outcome.message else []
         logs = self._log_rows(item, lines, first_seq=0)
         self.batch.add_item(item, errors, logs)
+        self.quality.closed(record, item)
         if outcome.creation is not None and record.remote_id:
             self._pending.append(
                 _Pending(record, record.remote_id, outcome.creation, item, outcome, len(lines), now)
@@ -1044,6 +1055,7 @@ class Pipeline:
 
     def _commit(self) -> None:
         self._write_batch()
+        self.quality.flush(self.session, self.job)
         self.checkpoint()
 
     def _finish(self) -> None:

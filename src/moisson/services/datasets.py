@@ -13,9 +13,11 @@ from moisson.errors import InvalidInput, NotFound
 from moisson.services import presenters
 from moisson.services.auth import Caller
 from moisson.services.paging import Page, PageRequest, make_page
+from moisson.services.quality import udata_quality
 from moisson.storage.models import Dataservice, Dataset
 from moisson.storage.repositories import datasets as datasets_repo
 from moisson.storage.repositories import organizations as orgs_repo
+from moisson.storage.repositories import quality as quality_repo
 from moisson.storage.repositories import users as users_repo
 from moisson.storage.repositories.base import is_object_id
 
@@ -51,6 +53,12 @@ def _relations(
         contact_points=datasets_repo.contact_points_by_ids(
             session, (cid for o in objects for cid in o.contact_point_ids or [])
         ),
+        quality={
+            dataset_id: udata_quality(assessment)
+            for dataset_id, assessment in quality_repo.for_datasets(
+                session, (o.id for o in objects if isinstance(o, Dataset))
+            ).items()
+        },
     )
 
 

@@ -10,6 +10,11 @@ harvest lives in the database, so `GET /metrics` reads it there, on each scrape:
     moisson_harvest_items_unchanged              gauge: items found unchanged (not rewritten)
     moisson_harvest_job_duration_seconds         histogram of finished jobs (started -> ended)
     moisson_harvest_sources{state}               gauge: sources not deleted, active or inactive
+    moisson_harvest_quality_items{state}         gauge: items assessed / nonconforming (with a
+                                                 DCAT-AP violation), from the job counters
+    moisson_harvest_quality_results{severity}    gauge: SHACL results of those items
+    moisson_quality_objects{band}                gauge: harvested datasets by MQA rating band
+                                                 (their latest assessment; `none`: dataservices)
 
 Every figure covers the jobs the retention keeps (`jobs_retention_days`): the histogram's
 counts go down when old jobs are purged, which Prometheus reads as a counter reset.
@@ -18,6 +23,7 @@ counts go down when old jobs are purged, which Prometheus reads as a counter res
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
@@ -26,7 +32,7 @@ from sqlalchemy.orm import Session
 
 import moisson.http.metrics  # noqa: F401 (registers the remote requests counter in this process)
 from moisson.domain.enums import ItemStatus, JobStatus
-from moisson.storage.models import HarvestJob, HarvestSource
+from moisson.storage.models import HarvestJob, HarvestSource, QualityAssessment
 
 DURATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 
@@ -43,6 +49,7 @@ class HarvestStateCollector:
             yield from self._items(session)
             yield self._durations(session)
             yield self._sources(session)
+            yield from self._quality(session)
 
     def _jobs(self, session: Session) -> Iterator[Metric]:
         rows = session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
@@ -74,6 +81,49 @@ class HarvestStateCollector:
             "Items found unchanged since the previous run (not rewritten).",
             value=int(row[-1]),
         )
+
+    def _quality(self, session: Session) -> Iterator[Metric]:
+        def total(column: Any) -> ColumnElement[int]:
+            return func.coalesce(func.sum(column), 0)
+
+        row = session.execute(
+            select(
+                total(HarvestJob.quality_assessed),
+                total(HarvestJob.quality_nonconforming),
+                total(HarvestJob.quality_violations),
+                total(HarvestJob.quality_warnings),
+            )
+        ).one()
+        items = GaugeMetricFamily(
+            "moisson_harvest_quality_items",
+            "Items validated against DCAT-AP, and those with a violation.",
+            labels=["state"],
+        )
+        items.add_metric(["assessed"], int(row[0]))
+        items.add_metric(["nonconforming"], int(row[1]))
+        yield items
+        results = GaugeMetricFamily(
+            "moisson_harvest_quality_results",
+            "DCAT-AP SHACL results of the items, by severity.",
+            labels=["severity"],
+        )
+        results.add_metric(["violation"], int(row[2]))
+        results.add_metric(["warning"], int(row[3]))
+        yield results
+        bands = dict(
+            session.execute(
+                select(QualityAssessment.band, func.count()).group_by(QualityAssessment.band)
+            ).all()
+        )
+        objects = GaugeMetricFamily(
+            "moisson_quality_objects",
+            "Harvested objects by the MQA rating band of their latest assessment.",
+            labels=["band"],
+        )
+        for band in ("excellent", "good", "sufficient", "bad"):
+            objects.add_metric([band], bands.get(band, 0))
+        objects.add_metric(["none"], bands.get(None, 0))
+        yield objects
 
     def _durations(self, session: Session) -> Metric:
         seconds = _duration_seconds(session)

@@ -161,6 +161,12 @@ def item_counters(job: HarvestJob) -> Json:
             ItemKind.DATASERVICE: job.items_dataservices,
         },
         "items_unchanged": job.items_unchanged,
+        "quality": {  # an extra field: DCAT-AP validation of the items (docs/quality.md)
+            "assessed": job.quality_assessed,
+            "nonconforming": job.quality_nonconforming,
+            "violations": job.quality_violations,
+            "warnings": job.quality_warnings,
+        },
     }
 
 
@@ -222,6 +228,7 @@ def present_item(
         "logs": [present_log(log) for log in related.logs.get(item.id, [])],
         "args": [],
         "kwargs": dict(item.kwargs or {}),
+        "quality": item.quality,  # an extra field: violations, warnings, MQA score
     }
 
 
@@ -287,6 +294,8 @@ class ObjectRelations:
     users: Mapping[str, User] = field(default_factory=dict)
     organizations: Mapping[str, Organization] = field(default_factory=dict)
     contact_points: Mapping[str, ContactPoint] = field(default_factory=dict)
+    quality: Mapping[str, Json] = field(default_factory=dict)
+    """Dataset id -> its `quality` object (`services.quality.udata_quality`)."""
 
 
 def present_contact_point(contact: ContactPoint, related: ObjectRelations, caller: Caller) -> Json:
@@ -465,7 +474,7 @@ def present_dataset(
         "authorization_request_url": None,
         "badges": [],
         "metrics": {},
-        "quality": {},
+        "quality": dict(related.quality.get(dataset.id, {})),
         "permissions": {"edit": can_edit, "delete": can_edit, "edit_resources": can_edit},
         "uri": None if preview else api_url(settings, f"datasets/{dataset.id}/"),
         "page": None,

@@ -189,6 +189,12 @@ class HarvestJob(IdMixin, Base):
     """Done items whose record was identical to the last run (not rewritten)."""
     items_datasets: Mapped[int] = mapped_column(Integer, default=0)
     items_dataservices: Mapped[int] = mapped_column(Integer, default=0)
+    quality_assessed: Mapped[int] = mapped_column(Integer, default=0)
+    """Items validated against the DCAT-AP shapes (`moisson.quality`)."""
+    quality_nonconforming: Mapped[int] = mapped_column(Integer, default=0)
+    """Assessed items with at least one SHACL violation."""
+    quality_violations: Mapped[int] = mapped_column(Integer, default=0)
+    quality_warnings: Mapped[int] = mapped_column(Integer, default=0)
 
     source: Mapped[HarvestSource] = relationship(lazy="raise")
 
@@ -216,6 +222,8 @@ class HarvestItem(IdMixin, Base):
     started: Mapped[datetime | None] = mapped_column(default=None)
     ended: Mapped[datetime | None] = mapped_column(default=None)
     kwargs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    """The DCAT-AP validation results and MQA score of the record (`moisson.quality`)."""
 
     job: Mapped[HarvestJob] = relationship(lazy="raise")
 
@@ -459,6 +467,32 @@ class Dataservice(IdMixin, _HarvestedMixin, Base):
     """Ids of the datasets this service serves, in link order (append-only, spec 2.13)."""
 
 
+class QualityAssessment(IdMixin, Base):
+    """The latest assessment of a harvested dataset or dataservice (`moisson.quality`):
+    what its source's quality figures are computed from. Replaced at each assessment."""
+
+    __tablename__ = "quality_assessments"
+
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("harvest_sources.id", ondelete="CASCADE"), index=True
+    )
+    dataset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    dataservice_id: Mapped[str | None] = mapped_column(
+        ForeignKey("dataservices.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    job_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    """The job that assessed it (not a foreign key: jobs are purged, assessments stay)."""
+    score: Mapped[int | None] = mapped_column(Integer, default=None)
+    band: Mapped[str | None] = mapped_column(String(16), default=None)
+    violations: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    mqa: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    results: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "ApiKey",
     "ContactPoint",
@@ -473,6 +507,7 @@ __all__ = [
     "HarvestSource",
     "Member",
     "Organization",
+    "QualityAssessment",
     "Resource",
     "SourceSlugHistory",
     "User",

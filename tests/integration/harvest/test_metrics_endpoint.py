@@ -61,6 +61,19 @@ def test_jobs_items_and_durations_come_from_the_database(
     assert metrics[("moisson_harvest_job_duration_seconds_bucket", (("le", "60.0"),))] == 2
     assert 0 <= metrics[("moisson_harvest_job_duration_seconds_sum", ())] < 60
     assert metrics[("moisson_harvest_sources", (("state", "active"),))] == 2
+    # "a" and "b" were assessed by the first job; the second mapped nothing new.
+    quality = {
+        state: metrics[("moisson_harvest_quality_items", (("state", state),))]
+        for state in ("assessed", "nonconforming")
+    }
+    assert quality["assessed"] == 2
+    violations = metrics[("moisson_harvest_quality_results", (("severity", "violation"),))]
+    assert violations >= quality["nonconforming"]
+    bands = {
+        band: metrics[("moisson_quality_objects", (("band", band),))]
+        for band in ("excellent", "good", "sufficient", "bad", "none")
+    }
+    assert sum(bands.values()) == 2  # the latest assessment of datasets a and b
 
 
 def test_requests_to_remotes_are_counted_by_status(

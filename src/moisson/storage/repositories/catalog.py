@@ -1,0 +1,107 @@
+"""What the published DCAT catalog reads: public datasets in a stable order, and the
+dataservices to put on a page of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from moisson.storage.models import Dataservice, Dataset
+from moisson.storage.repositories.base import all_words_match, paginate
+
+#: Dataservice link lists are scanned this many rows at a time.
+SCAN_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFilters:
+    harvest_source_id: str | None = None
+    organization_id: str | None = None
+    archived: bool | None = False
+    """`False` (the default): live objects only; `True`: archived only; `None`: both."""
+    q: str | None = None
+    modified_since: datetime | None = None
+    """Objects Moisson changed at or after this instant (its `last_modified`)."""
+
+
+def _filtered(
+    stmt: Select[Any], model: type[Dataset] | type[Dataservice], filters: CatalogFilters
+) -> Select[Any]:
+    stmt = stmt.where(model.deleted_at.is_(None))
+    if model is Dataset:
+        stmt = stmt.where(Dataset.private.is_(False))
+    if filters.harvest_source_id:
+        stmt = stmt.where(model.harvest_source_id == filters.harvest_source_id)
+    if filters.organization_id:
+        stmt = stmt.where(model.organization_id == filters.organization_id)
+    if filters.archived is True:
+        stmt = stmt.where(model.archived_at.is_not(None))
+    elif filters.archived is False:
+        stmt = stmt.where(model.archived_at.is_(None))
+    if filters.q:
+        stmt = stmt.where(*all_words_match(filters.q, [model.title]))
+    if filters.modified_since is not None:
+        stmt = stmt.where(model.last_modified >= filters.modified_since)
+    # Oldest first: datasets created while an aggregator walks the pages land on the last
+    # page instead of shifting every page it has not read yet.
+    return stmt.order_by(model.created_at, model.id)
+
+
+def datasets_page(
+    session: Session, filters: CatalogFilters, page: int, page_size: int
+) -> tuple[list[Dataset], int]:
+    stmt = select(Dataset).options(selectinload(Dataset.resources))
+    return paginate(session, _filtered(stmt, Dataset, filters), page, page_size)
+
+
+def public_dataset(session: Session, dataset_id: str) -> Dataset | None:
+    stmt = _filtered(
+        select(Dataset).options(selectinload(Dataset.resources)),
+        Dataset,
+        CatalogFilters(archived=None),
+    )
+    return session.scalars(stmt.where(Dataset.id == dataset_id)).first()
+
+
+def public_dataservice(session: Session, dataservice_id: str) -> Dataservice | None:
+    stmt = _filtered(select(Dataservice), Dataservice, CatalogFilters(archived=None))
+    return session.scalars(stmt.where(Dataservice.id == dataservice_id)).first()
+
+
+def dataservices_for_page(
+    session: Session, filters: CatalogFilters, dataset_ids: Iterable[str], *, first_page: bool
+) -> list[Dataservice]:
+    """udata's rule: the dataservices serving a dataset of the page, plus, on the first
+    page, those serving none. Links are JSON lists, so they are scanned (ids only, in
+    batches) rather than matched in SQL the same way on SQLite and PostgreSQL."""
+    wanted = set(dataset_ids)
+    chosen: list[str] = []
+    columns = cast("Select[Any]", select(Dataservice.id, Dataservice.dataset_ids))
+    scan = _filtered(columns, Dataservice, filters)
+    for service_id, served in session.execute(scan.execution_options(yield_per=SCAN_BATCH)):
+        links = served or []
+        if (first_page and not links) or not wanted.isdisjoint(links):
+            chosen.append(service_id)
+    if not chosen:
+        return []
+    rows = session.scalars(select(Dataservice).where(Dataservice.id.in_(chosen)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in chosen if i in by_id]
+
+
+def dataset_references(
+    session: Session, ids: Iterable[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """id -> (harvested URI, harvested dct:identifier) of public datasets."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    stmt = select(Dataset.id, Dataset.harvest_uri, Dataset.harvest_dct_identifier).where(
+        Dataset.id.in_(wanted), Dataset.deleted_at.is_(None), Dataset.private.is_(False)
+    )
+    return {row[0]: (row[1], row[2]) for row in session.execute(stmt)}
