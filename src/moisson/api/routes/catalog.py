@@ -126,8 +126,13 @@ def _salt(request: Request, syntax: syntaxes.Syntax) -> str:
     return f"{syntax.name}|{request.url.path}|{request.url.query}"
 
 
+#: JSON-LD is JSON (an expanded document: an array of node objects); the others are text.
 RDF_CONTENT = {
-    media: {"schema": {"type": "string"}}
+    media: {
+        "schema": {"type": "array", "items": {"type": "object"}}
+        if media == syntaxes.JSON_LD.media_type
+        else {"type": "string"}
+    }
     for media in sorted({s.media_type for s in syntaxes.EXTENSIONS.values()})
 }
 
