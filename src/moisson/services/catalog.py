@@ -339,6 +339,8 @@ def catalog_page(
 ) -> CatalogPage:
     """One page: `links` carries the page asked for; its total is filled in here."""
     rows, total = catalog_repo.datasets_page(session, filters, links.page, links.page_size)
+    if not rows and links.page > 1:
+        raise NotFound()  # past the last page, as the JSON lists answer (page 1 never is)
     services = catalog_repo.dataservices_for_page(
         session, filters, (r.id for r in rows), first_page=links.page == 1
     )
