@@ -147,7 +147,10 @@ def _documented(*errors: int) -> dict[int | str, dict[str, Any]]:
     return documented
 
 
-PAGED = "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links."
+PAGED = (
+    "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links. "
+    "A page past the last is 404."
+)
 
 
 def _site(
@@ -177,7 +180,7 @@ def _site(
     operation_id="site_catalog",
     summary="The DCAT-AP catalog of every published dataset (syntax from Accept)",
     description=PAGED,
-    responses=_documented(),
+    responses=_documented(404),
     response_class=Response,
 )
 def site_catalog(
