@@ -408,3 +408,15 @@ class TestJobAndDataset:
         browser.sign_in(people.owner.key)
         html = browser.page(f"/admin/datasets/{harvest.dataset.id}")
         assert 'href="javascript:' not in html
+
+
+def test_dataset_page_links_its_dcat_descriptions(
+    browser: Browser, people: People, db: Session
+) -> None:
+    source = make_source(db, "Arbres", people.owner.user)
+    harvest = make_harvest(db, source)
+    db.commit()
+    browser.sign_in(people.owner.key)
+    html = browser.page(f"/admin/datasets/{harvest.dataset.id}")
+    for ext in ("ttl", "rdf", "jsonld", "nt"):
+        assert f'/api/1/datasets/{harvest.dataset.id}/rdf.{ext}"' in html

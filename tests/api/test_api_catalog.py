@@ -219,6 +219,8 @@ def test_a_bad_parameter_is_a_400_naming_it(
 def test_unknown_things_are_404(client: CheckedClient, catalog: dict[str, object]) -> None:
     datasets: list[Dataset] = catalog["datasets"]  # type: ignore[assignment]
     assert client.get("/api/1/site/catalog.csv").status_code == 404
+    assert client.get("/api/1/site/catalog.ttl?page=4&page_size=3").status_code == 404
+    assert client.get("/api/1/site/catalog.ttl?q=nothing-matches").status_code == 200
     assert client.get("/api/1/datasets/000000000000000000000000/rdf").status_code == 404
     assert client.get(f"/api/1/datasets/{datasets[0].id}/rdf.exe").status_code == 404
 

@@ -68,6 +68,9 @@ def api_base(settings: Settings) -> str:
 
 
 # --------------------------------------------------------------------------- rows -> views
+# Drafts are built with `model_construct`: the rows were validated when the engine wrote
+# them, and validating them again cost more than serializing them (the benchmark,
+# bench/bench_catalog.py). Enumerations and the resources' JSON dates are still converted.
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -87,7 +90,7 @@ def _contacts(ids: Iterable[str], points: dict[str, ContactPoint]) -> tuple[Cont
         except ValueError:
             continue
         drafts.append(
-            ContactPointDraft(
+            ContactPointDraft.model_construct(
                 name=point.name, email=point.email, contact_form=point.contact_form, role=role
             )
         )
@@ -97,10 +100,13 @@ def _contacts(ids: Iterable[str], points: dict[str, ContactPoint]) -> tuple[Cont
 def _schema(value: dict[str, Any] | None) -> SchemaRef | None:
     if not value:
         return None
-    return SchemaRef(name=value.get("name"), url=value.get("url"), version=value.get("version"))
+    return SchemaRef.model_construct(
+        name=value.get("name"), url=value.get("url"), version=value.get("version")
+    )
 
 
 _RESOURCE_HARVEST_KEYS = frozenset(ResourceHarvestMeta.model_fields)
+_NO_HARVEST = ResourceHarvestMeta()
 
 
 def _resource(row: Resource) -> ResourceDraft:
@@ -110,13 +116,13 @@ def _resource(row: Resource) -> ResourceDraft:
             kind = ChecksumType(row.checksum_type or "sha1")
         except ValueError:
             kind = None
-        checksum = Checksum(type=kind, value=row.checksum_value) if kind else None
+        checksum = Checksum.model_construct(type=kind, value=row.checksum_value) if kind else None
     try:
         resource_type = ResourceType(row.type)
     except ValueError:
         resource_type = ResourceType.OTHER
     harvest = {k: v for k, v in (row.harvest or {}).items() if k in _RESOURCE_HARVEST_KEYS}
-    return ResourceDraft(
+    return ResourceDraft.model_construct(
         url=row.url,
         title=row.title,
         description=row.description or "",
@@ -126,15 +132,16 @@ def _resource(row: Resource) -> ResourceDraft:
         checksum=checksum,
         type=resource_type,
         filetype=row.filetype,
-        schema=_schema(row.schema),
+        schema_=_schema(row.schema),
         extras=dict(row.extras or {}),
-        harvest=ResourceHarvestMeta.model_validate(harvest),
+        # JSON holds the dates as text: this small part is validated (parsed).
+        harvest=ResourceHarvestMeta.model_validate(harvest) if harvest else _NO_HARVEST,
     )
 
 
 def _harvest(row: Dataset | Dataservice) -> HarvestMeta:
     extra = row.harvest_extra or {}
-    return HarvestMeta(
+    return HarvestMeta.model_construct(
         remote_url=row.harvest_remote_url,
         uri=row.harvest_uri,
         dct_identifier=row.harvest_dct_identifier,
@@ -155,13 +162,13 @@ def _frequency(value: str | None) -> Frequency | None:
 
 
 def _temporal(start: date | None, end: date | None) -> TemporalCoverage | None:
-    return TemporalCoverage(start=start, end=end) if start or end else None
+    return TemporalCoverage.model_construct(start=start, end=end) if start or end else None
 
 
 def _spatial(value: dict[str, Any] | None) -> SpatialCoverage | None:
     if not value or not value.get("geom"):
         return None
-    return SpatialCoverage(
+    return SpatialCoverage.model_construct(
         geom=value.get("geom"),
         zones=tuple(value.get("zones") or ()),
         granularity=value.get("granularity"),
@@ -170,7 +177,7 @@ def _spatial(value: dict[str, Any] | None) -> SpatialCoverage | None:
 
 def dataset_view(row: Dataset, points: dict[str, ContactPoint], base_url: str) -> DatasetView:
     """A stored dataset (resources loaded) as the serializer's view."""
-    draft = DatasetDraft(
+    draft = DatasetDraft.model_construct(
         title=row.title,
         description=row.description or "",
         acronym=row.acronym,
@@ -180,7 +187,7 @@ def dataset_view(row: Dataset, points: dict[str, ContactPoint], base_url: str) -
         temporal_coverage=_temporal(row.temporal_start, row.temporal_end),
         spatial=_spatial(row.spatial),
         contact_points=_contacts(row.contact_point_ids or (), points),
-        schema=_schema(row.schema),
+        schema_=_schema(row.schema),
         resources=tuple(_resource(r) for r in row.resources),
         extras=dict(row.extras or {}),
         access_type=row.access_type,
@@ -211,10 +218,12 @@ def dataservice_view(
         reference = DatasetView(
             id=dataset_id,
             base_url=base_url,
-            draft=DatasetDraft(title="", harvest=HarvestMeta(uri=uri, dct_identifier=identifier)),
+            draft=DatasetDraft.model_construct(
+                title="", harvest=HarvestMeta.model_construct(uri=uri, dct_identifier=identifier)
+            ),
         )
         served.append(ServedDataset(iri=reference.iri, identifier=reference.identifier))
-    draft = DataserviceDraft(
+    draft = DataserviceDraft.model_construct(
         title=row.title,
         description=row.description or "",
         base_api_url=row.base_api_url,
@@ -330,6 +339,8 @@ def catalog_page(
 ) -> CatalogPage:
     """One page: `links` carries the page asked for; its total is filled in here."""
     rows, total = catalog_repo.datasets_page(session, filters, links.page, links.page_size)
+    if not rows and links.page > 1:
+        raise NotFound()  # past the last page, as the JSON lists answer (page 1 never is)
     services = catalog_repo.dataservices_for_page(
         session, filters, (r.id for r in rows), first_page=links.page == 1
     )

@@ -126,8 +126,13 @@ def _salt(request: Request, syntax: syntaxes.Syntax) -> str:
     return f"{syntax.name}|{request.url.path}|{request.url.query}"
 
 
+#: JSON-LD is JSON (an expanded document: an array of node objects); the others are text.
 RDF_CONTENT = {
-    media: {"schema": {"type": "string"}}
+    media: {
+        "schema": {"type": "array", "items": {"type": "object"}}
+        if media == syntaxes.JSON_LD.media_type
+        else {"type": "string"}
+    }
     for media in sorted({s.media_type for s in syntaxes.EXTENSIONS.values()})
 }
 
@@ -142,7 +147,10 @@ def _documented(*errors: int) -> dict[int | str, dict[str, Any]]:
     return documented
 
 
-PAGED = "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links."
+PAGED = (
+    "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links. "
+    "A page past the last is 404."
+)
 
 
 def _site(
@@ -172,7 +180,7 @@ def _site(
     operation_id="site_catalog",
     summary="The DCAT-AP catalog of every published dataset (syntax from Accept)",
     description=PAGED,
-    responses=_documented(),
+    responses=_documented(404),
     response_class=Response,
 )
 def site_catalog(
