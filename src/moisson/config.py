@@ -106,7 +106,11 @@ class Settings(BaseSettings):
     ] = Field(default_factory=list)
     """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
     secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
-    """Signs admin session cookies. Must be changed in production."""
+    """Signs admin session cookies and derives the key encrypting source credentials. Must
+    be changed in production."""
+    previous_secret_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated former secret keys, still accepted to decrypt source credentials
+    while `moisson secrets rotate` re-encrypts them (README, key rotation)."""
     max_request_bytes: int = 1024 * 1024
     """A request body to the API larger than this is refused with 413 before it is parsed."""
     public_url: str = "http://127.0.0.1:7000"
@@ -121,6 +125,13 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -46,7 +46,7 @@ def preview_source(
     """Run `source` (saved or transient) as a preview and return what the job would be."""
     saved = _is_saved(source)
     backend_cls = resolve_backend(source.backend, settings, backend_registry)
-    client = http or client_for(settings, backend_cls)
+    client = http or client_for(settings, backend_cls, source)
     session = session_factory(expire_on_commit=False)
     try:
         stand_in = _stand_in(source)

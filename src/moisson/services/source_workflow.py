@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.backends import enabled_backends
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus, ValidationState
+from moisson.domain.exceptions import SourceInvalid
 from moisson.errors import Conflict, InvalidInput
 from moisson.harvest.results import PreviewResult
 from moisson.mapping.text import slugify
@@ -172,7 +173,10 @@ def _run_preview(session: Session, settings: Settings, source: HarvestSource) ->
         join_transaction_mode="create_savepoint",
         expire_on_commit=False,
     )
-    result: PreviewResult = preview_source(joined, settings, source)
+    try:
+        result: PreviewResult = preview_source(joined, settings, source)
+    except SourceInvalid as exc:  # e.g. credentials no configured key decrypts
+        raise InvalidInput(str(exc)) from None
     return result
 
 

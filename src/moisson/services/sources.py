@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from moisson.backends import all_backends, enabled_backends
 from moisson.config import Settings
+from moisson.domain.credentials import InvalidCredentials, parse_credentials
 from moisson.domain.source_config import validate_config
+from moisson.encryption import seal
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
 from moisson.mapping.text import slugify
 from moisson.services import presenters
@@ -254,7 +256,29 @@ def _check_fields(
     for flag in ("active", "autoarchive"):
         if flag in changes:
             checked.values[flag] = changes[flag]
+    if "credentials" in changes:
+        _check_credentials(settings, changes["credentials"], checked)
     return checked
+
+
+def _check_credentials(settings: Settings, payload: Any, checked: _Checked) -> None:
+    """Encrypt new credentials; null (or `{"set": false}`) removes them; the read shape
+    `{"type": ..., "set": true}` sent back by a read-modify-write client keeps them."""
+    if isinstance(payload, Mapping) and "set" in payload and set(payload) <= {"type", "set"}:
+        if payload["set"] is True:
+            return
+        payload = None
+    if payload is None:
+        checked.values["credentials_kind"] = None
+        checked.values["credentials_token"] = None
+        return
+    try:
+        credentials = parse_credentials(payload)
+    except InvalidCredentials as exc:
+        checked.errors["credentials"] = str(exc)
+        return
+    checked.values["credentials_kind"] = credentials.kind
+    checked.values["credentials_token"] = seal(settings, credentials)
 
 
 def _producers_for_create(

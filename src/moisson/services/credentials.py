@@ -1,0 +1,33 @@
+"""Operator actions on stored source credentials (key rotation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from moisson.config import Settings
+from moisson.encryption import UndecryptableCredentials, reseal
+from moisson.storage.repositories import sources as sources_repo
+
+
+@dataclass
+class Rotation:
+    rotated: int = 0
+    undecryptable: list[str] = field(default_factory=list)
+    """Slugs of sources whose credentials no configured key opens: set them again."""
+
+
+def rotate_credentials(session: Session, settings: Settings) -> Rotation:
+    """Re-encrypt every source's credentials with the current `MOISSON_SECRET_KEY`
+    (tokens made with a key of `MOISSON_PREVIOUS_SECRET_KEYS` are opened with it)."""
+    outcome = Rotation()
+    for source in sources_repo.with_credentials(session):
+        try:
+            source.credentials_token = reseal(settings, source.credentials_token or "")
+        except UndecryptableCredentials:
+            outcome.undecryptable.append(source.slug)
+            continue
+        outcome.rotated += 1
+    session.flush()
+    return outcome
