@@ -84,6 +84,37 @@ class HarvestSettings(BaseModel):
     """A JSON licence list replacing the shipped data.gouv.fr one."""
 
 
+class NotificationSettings(BaseModel):
+    """E-mail and webhook notifications of harvest events."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    smtp_host: str = ""
+    """SMTP server for e-mail notifications; empty: e-mail subscriptions are not sent."""
+    smtp_port: int = 25
+    """SMTP port (587 with `starttls`, 465 with `tls`)."""
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    """`starttls` upgrades a plain connection; `tls` connects over TLS from the start."""
+    smtp_username: str = ""
+    """SMTP login; empty: no authentication."""
+    smtp_password: str = ""
+    """SMTP password (with `smtp_username`)."""
+    sender: str = "moisson@localhost"
+    """The `From` address of notification e-mails."""
+    smtp_timeout: float = 30.0
+    """Seconds to wait for the SMTP server."""
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    """Hour (UTC) at which daily digests gather the previous events into one e-mail."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook receiver has to answer."""
+    max_attempts: int = 8
+    """Attempts of one delivery before it is given up (`failed`)."""
+    retry_backoff: float = 30.0
+    """Seconds before the second attempt; doubles at each further attempt (capped at 6 h)."""
+    poll_interval: float = 5.0
+    """Seconds between two passes of the delivery queue."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -121,6 +152,8 @@ class Settings(BaseSettings):
     """Level of the root logger: `DEBUG`, `INFO`, `WARNING`..."""
     http: HttpSettings = Field(default_factory=HttpSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    """E-mail (SMTP) and webhook delivery of harvest events."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod

@@ -48,9 +48,23 @@ def keyring(settings: Settings) -> MultiFernet:
     return _keyring(settings.secret_key, tuple(settings.previous_secret_keys))
 
 
+def seal_text(settings: Settings, secret: str) -> str:
+    """Any secret (a webhook's HMAC key), encrypted like credentials."""
+    return keyring(settings).encrypt(secret.encode()).decode("ascii")
+
+
+def unseal_text(settings: Settings, token: str) -> str:
+    try:
+        return keyring(settings).decrypt(token.encode("ascii")).decode()
+    except (InvalidToken, ValueError) as exc:
+        raise UndecryptableCredentials(
+            "A stored secret cannot be decrypted with MOISSON_SECRET_KEY or "
+            "MOISSON_PREVIOUS_SECRET_KEYS; set it again"
+        ) from exc
+
+
 def seal(settings: Settings, credentials: Credentials) -> str:
-    payload = json.dumps(credentials.as_json(), separators=(",", ":")).encode()
-    return keyring(settings).encrypt(payload).decode("ascii")
+    return seal_text(settings, json.dumps(credentials.as_json(), separators=(",", ":")))
 
 
 def unseal(settings: Settings, token: str) -> Credentials:

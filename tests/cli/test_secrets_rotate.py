@@ -43,7 +43,7 @@ def test_rotation_re_encrypts_with_the_new_key(
     result = invoke_with(CliState(rotating, session_factory))("secrets", "rotate")
 
     assert result.exit_code == 1  # one source could not be rotated, and it is named
-    assert "Re-encrypted the credentials of 1 source(s)." in result.stdout
+    assert "Re-encrypted 1 secret(s)" in result.stdout
     assert lost.slug in result.stderr
     db.expire_all()
     token = db.scalars(

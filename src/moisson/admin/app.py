@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from moisson.admin import views
+from moisson.admin import notification_views, views
 from moisson.admin.sessions import AdminSession, AdminSessionMiddleware, SessionCodec
 from moisson.config import Settings
 from moisson.errors import MoissonError, NotFound, Unauthorized
@@ -110,6 +110,7 @@ def create_admin_app(
     app.state.admin = AdminState(settings, session_factory, runner, make_templates())
     app.add_exception_handler(MoissonError, _on_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.include_router(notification_views.router)
     app.include_router(views.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from moisson.cli import db, harvest, orgs, secrets, users
+from moisson.cli import db, harvest, notifications, orgs, secrets, users
 from moisson.cli.state import CliState, state_of
 from moisson.logging import configure_logging
 from moisson.services.users import NewUser, ensure_first_admin
@@ -22,6 +22,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(harvest.app, name="harvest")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(notifications.app, name="notifications")
 
 err = Console(stderr=True)
 
@@ -103,7 +104,8 @@ def scheduler(
     ctx: typer.Context,
     interval: float = typer.Option(30.0, help="Seconds between two scheduler ticks."),
 ) -> None:
-    """Enqueue scheduled harvests, fail jobs of dead workers, purge old data (with Celery).
+    """Enqueue scheduled harvests, fail jobs of dead workers, purge old data, send
+    notifications (with Celery).
 
     Several schedulers may run at once: each due source is enqueued once.
     Example: MOISSON_BROKER_URL=redis://127.0.0.1:6379/0 moisson scheduler
@@ -117,4 +119,11 @@ def scheduler(
         raise typer.Exit(2)
     configure_logging(state.settings)
     runner = make_runner(state.settings)
-    Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)
+    from moisson.tasks.notifier import NotificationDrainer
+
+    notifier = NotificationDrainer(state.sessions(), state.settings)
+    notifier.start()  # the delivery queue is drained here in Celery deployments
+    try:
+        Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)
+    finally:
+        notifier.stop()

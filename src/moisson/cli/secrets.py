@@ -13,7 +13,7 @@ app = typer.Typer(help="Encrypted source credentials.", no_args_is_help=True)
 
 @app.command()
 def rotate(ctx: typer.Context) -> None:
-    """Re-encrypt every source's credentials with the current MOISSON_SECRET_KEY.
+    """Re-encrypt source credentials and webhook secrets with the current MOISSON_SECRET_KEY.
 
     Run it after changing MOISSON_SECRET_KEY with the former key listed in
     MOISSON_PREVIOUS_SECRET_KEYS; then the former key can be removed from that list.
@@ -21,10 +21,10 @@ def rotate(ctx: typer.Context) -> None:
     state = state_of(ctx)
     with unit_of_work(state.sessions()) as session:
         outcome = rotate_credentials(session, state.settings)
-    typer.echo(f"Re-encrypted the credentials of {outcome.rotated} source(s).")
+    typer.echo(f"Re-encrypted {outcome.rotated} secret(s) (source credentials, webhook secrets).")
     if outcome.undecryptable:
         typer.echo(
-            "No configured key decrypts the credentials of: "
+            "No configured key decrypts the secrets of: "
             + ", ".join(outcome.undecryptable)
             + " (set them again)",
             err=True,

@@ -23,6 +23,7 @@ from moisson.harvest.results import PreviewResult
 from moisson.mapping.text import slugify
 from moisson.services import presenters
 from moisson.services.auth import Caller, require_authenticated
+from moisson.services.notifications import queue_validation_event
 from moisson.services.permissions import (
     require_owner_admin,
     require_owner_editor,
@@ -117,6 +118,7 @@ def validate_source(
             job_id = create_pending_job(session, source).id
         except Conflict:
             job_id = None
+    queue_validation_event(session, settings, source, state, comment)
     session.flush()
     return Launched(source=present_one(session, caller, source), job_id=job_id)
 

@@ -445,3 +445,12 @@ __all__ = [
     "SourceSlugHistory",
     "User",
 ]
+
+# Registered on the same metadata (migrations, `create_all`); kept in their own module.
+from moisson.storage.notification_models import (  # noqa: E402
+    NotificationAttempt,
+    NotificationDelivery,
+    NotificationSubscription,
+)
+
+__all__ += ["NotificationAttempt", "NotificationDelivery", "NotificationSubscription"]

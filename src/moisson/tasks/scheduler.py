@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.config import Settings
 from moisson.errors import Conflict
 from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.services.notifications import notify_job_finished
 from moisson.services.retention import purge_deleted_sources, purge_jobs
 from moisson.services.runs import JobRunner, create_pending_job
 from moisson.services.scheduling import claim_due_sources
@@ -57,7 +58,8 @@ class Scheduler:
         now = self.clock()
         if self.watchdog:
             with unit_of_work(self.session_factory) as session:
-                fail_stale_jobs(session, self.settings, now=now)
+                stale = fail_stale_jobs(session, self.settings, now=now)
+            notify_job_finished(self.session_factory, self.settings, stale)
         if self.last_maintenance is None or now - self.last_maintenance >= MAINTENANCE_EVERY:
             self.run_maintenance(now)
         job_ids: list[str] = []
