@@ -20,8 +20,8 @@ class Rotation:
 
 
 def rotate_credentials(session: Session, settings: Settings) -> Rotation:
-    """Re-encrypt every source's credentials and webhook secret with the current `MOISSON_SECRET_KEY`
-    (tokens made with a key of `MOISSON_PREVIOUS_SECRET_KEYS` are opened with it)."""
+    """Re-encrypt every source's credentials and webhook secret with the current
+    `MOISSON_SECRET_KEY` (tokens of a key of `MOISSON_PREVIOUS_SECRET_KEYS` open with it)."""
     outcome = Rotation()
     for source in sources_repo.with_credentials(session):
         try:
