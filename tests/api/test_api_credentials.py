@@ -108,3 +108,28 @@ def test_invalid_credentials_are_a_400_naming_the_field(
     assert response.status_code == 400, response.text
     assert message in json.dumps(response.json())
     assert "credentials" in response.json().get("errors", {})
+
+
+def test_moving_the_url_to_another_origin_drops_the_credentials(
+    client: CheckedClient, people: People, db: Session
+) -> None:
+    created = create(client, people, credentials=BASIC)
+    same_origin = client.put(
+        source_url(created["id"]),
+        json={"url": "https://data.example.test/v2/catalog"},
+        headers=people.owner.headers,
+    )
+    assert same_origin.json()["credentials"] == {"type": "basic", "set": True}
+    moved = client.put(
+        source_url(created["id"]),
+        json={"url": "https://elsewhere.example.test/catalog"},
+        headers=people.owner.headers,
+    )
+    assert moved.json()["credentials"] == {"type": None, "set": False}
+    assert stored(db, created["id"]).credentials_token is None
+    resent = client.put(
+        source_url(created["id"]),
+        json={"url": "https://third.example.test/", "credentials": BASIC},
+        headers=people.owner.headers,
+    )
+    assert resent.json()["credentials"] == {"type": "basic", "set": True}

@@ -21,6 +21,7 @@ from moisson.domain.credentials import InvalidCredentials, parse_credentials
 from moisson.domain.source_config import validate_config
 from moisson.encryption import seal
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
+from moisson.http.credentials import origin_of
 from moisson.mapping.text import slugify
 from moisson.services import presenters
 from moisson.services.auth import Caller, require_authenticated
@@ -258,7 +259,17 @@ def _check_fields(
             checked.values[flag] = changes[flag]
     if "credentials" in changes:
         _check_credentials(settings, changes["credentials"], checked)
+    elif stored is not None and stored.credentials_kind and _moves_origin(stored, checked):
+        # Credentials were given for one origin: a URL moved elsewhere (by a co-admin, say)
+        # must not carry them there. Sending them again with the new URL keeps them.
+        checked.values["credentials_kind"] = None
+        checked.values["credentials_token"] = None
     return checked
+
+
+def _moves_origin(stored: HarvestSource, checked: _Checked) -> bool:
+    new_url = checked.values.get("url")
+    return new_url is not None and origin_of(new_url) != origin_of(stored.url)
 
 
 def _check_credentials(settings: Settings, payload: Any, checked: _Checked) -> None:

@@ -8,16 +8,18 @@ import ipaddress
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.fakes import FakeRecord, fake_backend
+from tests.fakes import FakeRecord, catalog_transport, fake_backend
 from tests.http_server import Reply, Seen, loopback_server
 from tests.integration.harvest.conftest import make_org, make_source, make_user
 
@@ -29,6 +31,8 @@ from moisson.services.notifications import create_subscription, queue_job_events
 from moisson.services.runs import create_pending_job, run_job_here
 from moisson.storage.models import HarvestSource
 from moisson.storage.notification_models import NotificationAttempt, NotificationDelivery
+from moisson.tasks.local import LocalWorker
+from moisson.tasks.notifier import NotificationDrainer
 
 SECRET = "a-webhook-secret-of-some-length"
 
@@ -271,3 +275,57 @@ def test_a_daily_digest_gathers_the_events_in_one_message(
     assert message["Subject"] == "[Moisson] daily digest: 2 events"
     assert message.get_payload().count("Gares: harvest failed") == 2
     assert [d.status for d in deliveries(db)] == ["sent", "sent"]
+
+
+def test_the_in_process_worker_queues_and_its_drainer_delivers(
+    committed_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The real path of `moisson serve`: the worker runs the job, then queues its events;
+    the drainer thread posts them."""
+    fast = settings.model_copy(
+        update={
+            "outbound_allow_networks": [ipaddress.IPv4Network("127.0.0.1/32")],
+            "notifications": NotificationSettings(poll_interval=0.05),
+        }
+    )
+    received: list[Seen] = []
+
+    def receiver(seen: Seen) -> Reply:
+        received.append(seen)
+        return Reply(status=204)
+
+    with loopback_server({"/hook": receiver}) as server:
+        with committed_factory() as db:
+            source = make_source(db, owner=make_user(db))
+            subscribe(
+                db, fast, source, channel="webhook", target=server.url("/hook"),
+                events=["job.failed"], secret=SECRET,
+            )  # fmt: skip
+            job_id = create_pending_job(db, source).id
+            db.commit()
+        broken = fake_backend(gather_error=SourceInvalid("The catalog is gone"))
+        worker = LocalWorker(
+            committed_factory,
+            fast,
+            backend_registry={"fake": broken},
+            http=httpx.Client(transport=catalog_transport({})),
+        )
+        drainer = NotificationDrainer(committed_factory, fast)
+        worker.start(resume_pending=False)
+        drainer.start()
+        try:
+            worker.submit(job_id).result(timeout=30)
+            deadline = time.monotonic() + 30
+            while not received:
+                assert time.monotonic() < deadline, "the webhook was never called"
+                time.sleep(0.05)
+        finally:
+            drainer.stop()
+            worker.stop()
+    body = json.loads(received[0].body)
+    assert (body["event"], body["job"]["id"]) == ("job.failed", job_id)
+    assert "The catalog is gone" in body["job"]["error"]
+    expected = hmac.new(SECRET.encode(), received[0].body, hashlib.sha256).hexdigest()
+    assert received[0].headers["X-Moisson-Signature"] == f"sha256={expected}"
+    with committed_factory() as db:
+        assert [d.status for d in deliveries(db)] == ["sent"]
