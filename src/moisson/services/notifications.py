@@ -304,3 +304,8 @@ def queue_validation_event(
     return _queue_event(
         session, settings, source, event, 1, payload, job_id=None, now=datetime.now(UTC)
     )
+
+
+def purge_deliveries(session: Session, *, now: datetime, retention_days: int) -> int:
+    """Forget sent and failed deliveries older than the jobs' retention; pending ones stay."""
+    return repo.purge_finished(session, now - timedelta(days=retention_days))

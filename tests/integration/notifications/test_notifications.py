@@ -27,7 +27,11 @@ from moisson.config import NotificationSettings, Settings
 from moisson.domain.exceptions import SourceInvalid
 from moisson.services.auth import system_caller
 from moisson.services.notification_delivery import drain
-from moisson.services.notifications import create_subscription, queue_job_events
+from moisson.services.notifications import (
+    create_subscription,
+    purge_deliveries,
+    queue_job_events,
+)
 from moisson.services.runs import create_pending_job, run_job_here
 from moisson.storage.models import HarvestSource
 from moisson.storage.notification_models import NotificationAttempt, NotificationDelivery
@@ -329,3 +333,23 @@ def test_the_in_process_worker_queues_and_its_drainer_delivers(
     assert received[0].headers["X-Moisson-Signature"] == f"sha256={expected}"
     with committed_factory() as db:
         assert [d.status for d in deliveries(db)] == ["sent"]
+
+
+def test_old_finished_deliveries_are_purged_pending_ones_kept(
+    db: Session, session_factory: sessionmaker[Session], notifying: Settings
+) -> None:
+    source = make_source(db, owner=make_user(db))
+    subscribe(
+        db, notifying, source, channel="email", target="ops@example.org", events=["job.failed"]
+    )
+    for _ in range(2):
+        harvest(
+            db, session_factory, notifying, source, fake_backend(gather_error=SourceInvalid("x"))
+        )
+    sent, waiting = deliveries(db)
+    sent.status = "sent"
+    db.commit()
+    later = datetime.now(UTC) + timedelta(days=400)
+    assert purge_deliveries(db, now=later, retention_days=365) == 1
+    db.commit()
+    assert [d.id for d in deliveries(db)] == [waiting.id]

@@ -132,3 +132,16 @@ def datasets_created_between(
         Dataset.created_at <= end,
     )
     return int(session.scalar(query) or 0)
+
+
+def purge_finished(session: Session, before: datetime) -> int:
+    """Delete sent and given-up deliveries created before `before` (attempts cascade)."""
+    from sqlalchemy import delete
+
+    result = session.execute(
+        delete(NotificationDelivery).where(
+            NotificationDelivery.created_at < before,
+            NotificationDelivery.status.in_(("sent", "failed")),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
