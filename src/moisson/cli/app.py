@@ -104,8 +104,7 @@ def scheduler(
     ctx: typer.Context,
     interval: float = typer.Option(30.0, help="Seconds between two scheduler ticks."),
 ) -> None:
-    """Enqueue scheduled harvests, fail jobs of dead workers, purge old data, send
-    notifications (with Celery).
+    """Enqueue scheduled harvests, fail jobs of dead workers, purge old data (with Celery).
 
     Several schedulers may run at once: each due source is enqueued once.
     Example: MOISSON_BROKER_URL=redis://127.0.0.1:6379/0 moisson scheduler
@@ -119,11 +118,4 @@ def scheduler(
         raise typer.Exit(2)
     configure_logging(state.settings)
     runner = make_runner(state.settings)
-    from moisson.tasks.notifier import NotificationDrainer
-
-    notifier = NotificationDrainer(state.sessions(), state.settings)
-    notifier.start()  # the delivery queue is drained here in Celery deployments
-    try:
-        Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)
-    finally:
-        notifier.stop()
+    Scheduler(state.sessions(), runner, state.settings, watchdog=True).run_forever(interval)

@@ -55,12 +55,8 @@ def register_tasks(app: Celery, settings: Settings) -> None:
     @app.task(name="moisson.run_harvest")  # type: ignore[untyped-decorator]  # Celery is untyped
     def run_harvest(job_id: str) -> None:
         from moisson.harvest.engine import run_job  # the engine loads every backend
-        from moisson.services.notifications import notify_job_finished
 
-        try:
-            run_job(sessions(), settings, job_id)
-        finally:  # after the job's last commit, in a transaction of its own
-            notify_job_finished(sessions(), settings, [job_id])
+        run_job(sessions(), settings, job_id)
 
 
 class CeleryRunner:

@@ -1,8 +1,9 @@
 """The thread that drains the notification queue (`services.notification_delivery`).
 
-`moisson serve` runs one with the in-process worker; in a Celery deployment `moisson
-scheduler` runs it. Several may run at once (claims are leases). It never runs inside a
-harvest: a slow SMTP server or webhook receiver delays notifications, not jobs.
+`moisson serve` runs one with the in-process worker; `moisson notifications send` makes one
+pass on demand (a Celery deployment runs it from cron). Several may run at
+once (claims are leases). It never runs inside a harvest's transactions: a slow SMTP server
+or webhook receiver delays notifications, never a job's writes.
 """
 
 from __future__ import annotations
