@@ -134,6 +134,37 @@ class CatalogSettings(BaseModel):
     """`foaf:name` of the catalog's publisher (the portal operator)."""
 
 
+class NotificationSettings(BaseModel):
+    """E-mail and webhook notifications of harvest events."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    smtp_host: str = ""
+    """SMTP server for e-mail notifications; empty: e-mail subscriptions are not sent."""
+    smtp_port: int = 25
+    """SMTP port (587 with `starttls`, 465 with `tls`)."""
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    """`starttls` upgrades a plain connection; `tls` connects over TLS from the start."""
+    smtp_username: str = ""
+    """SMTP login; empty: no authentication."""
+    smtp_password: str = ""
+    """SMTP password (with `smtp_username`)."""
+    sender: str = "moisson@localhost"
+    """The `From` address of notification e-mails."""
+    smtp_timeout: float = 30.0
+    """Seconds to wait for the SMTP server."""
+    digest_hour: int = Field(default=7, ge=0, le=23)
+    """Hour (UTC) at which daily digests gather the previous events into one e-mail."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook receiver has to answer."""
+    max_attempts: int = 8
+    """Attempts of one delivery before it is given up (`failed`)."""
+    retry_backoff: float = 30.0
+    """Seconds before the second attempt; doubles at each further attempt (capped at 6 h)."""
+    poll_interval: float = 5.0
+    """Seconds between two passes of the delivery queue."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         use_attribute_docstrings=True,
@@ -156,7 +187,11 @@ class Settings(BaseSettings):
     ] = Field(default_factory=list)
     """Comma-separated CIDRs exempt from the SSRF guard (an intranet portal, tests)."""
     secret_key: str = "dev-insecure-secret-key"  # noqa: S105 (refused in production below)
-    """Signs admin session cookies. Must be changed in production."""
+    """Signs admin session cookies and derives the key encrypting source credentials. Must
+    be changed in production."""
+    previous_secret_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated former secret keys, still accepted to decrypt source credentials
+    while `moisson secrets rotate` re-encrypts them (README, key rotation)."""
     max_request_bytes: int = 1024 * 1024
     """A request body to the API larger than this is refused with 413 before it is parsed."""
     public_url: str = "http://127.0.0.1:7000"
@@ -172,10 +207,19 @@ class Settings(BaseSettings):
     """DCAT-AP validation and MQA score of harvested records (`MOISSON_QUALITY__*`)."""
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     """How the published DCAT catalog describes itself."""
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    """E-mail (SMTP) and webhook delivery of harvest events."""
 
     @field_validator("outbound_allow_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

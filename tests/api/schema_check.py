@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from tests.conftest import SPEC_DIR
 
 from moisson.api.openapi import relaxed_schemas
+from moisson.api.routes.notifications import DELIVERIES, SUBSCRIPTION, SUBSCRIPTIONS
 
 FORMATS = FormatChecker()
 
@@ -98,6 +99,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", rf"/datasets/{_S}/", DATASET),
     ("GET", r"/dataservices/", _page(DATASERVICE)),
     ("GET", rf"/dataservices/{_S}/", DATASERVICE),
+    # Extra endpoints (notifications), checked against the schemas they document.
+    ("GET", rf"/harvest/(source|organization)/{_S}/notifications/", SUBSCRIPTIONS),
+    ("POST", rf"/harvest/(source|organization)/{_S}/notifications/", SUBSCRIPTION),
+    ("DELETE", rf"/harvest/(source|organization)/{_S}/notifications/{_S}/", None),
+    ("GET", rf"/harvest/(source|organization)/{_S}/notifications/deliveries/", DELIVERIES),
 ]
 
 #: Routes answering RDF (the published catalog): their bodies are checked by the catalog

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from moisson.admin import views
+from moisson.admin import notification_views, views
 from moisson.admin.markdown import render_markdown
 from moisson.admin.payloads import pretty_payload
 from moisson.admin.sessions import AdminSession, AdminSessionMiddleware, SessionCodec
@@ -127,6 +127,7 @@ def create_admin_app(
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(PoolTimeout, _on_database_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.include_router(notification_views.router)
     app.include_router(views.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(

@@ -12,7 +12,16 @@ import moisson
 from moisson.admin import create_admin_app
 from moisson.api import errors, openapi
 from moisson.api.limits import RequestLimits
-from moisson.api.routes import backends, catalog, dataservices, datasets, jobs, metrics, sources
+from moisson.api.routes import (
+    backends,
+    catalog,
+    dataservices,
+    datasets,
+    jobs,
+    metrics,
+    notifications,
+    sources,
+)
 from moisson.config import Settings
 from moisson.services.runs import JobRunner
 from moisson.storage.session import make_engine, make_sessionmaker
@@ -56,7 +65,7 @@ def create_app(
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_request_bytes, prefix=f"{API_PREFIX}/"
     )
-    for module in (backends, sources, jobs, datasets, dataservices, catalog):
+    for module in (backends, sources, jobs, datasets, dataservices, catalog, notifications):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from moisson.cli import db, harvest, orgs, users
+from moisson.cli import db, harvest, notifications, orgs, secrets, users
 from moisson.cli.state import CliState, state_of
 from moisson.config import Settings
 from moisson.logging import configure_logging
@@ -24,6 +24,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(harvest.app, name="harvest")
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(notifications.app, name="notifications")
 
 err = Console(stderr=True)
 

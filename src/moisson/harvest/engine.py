@@ -109,6 +109,7 @@ from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.batch import NewDataset, WriteBatch
 from moisson.harvest.context import RunContext, source_domain
+from moisson.harvest.credentials import bound_credentials
 from moisson.harvest.gc_tuning import freeze_long_lived_objects
 from moisson.harvest.item_logs import ItemLogs
 from moisson.harvest.lookups import BatchLookups, Unknown
@@ -206,10 +207,10 @@ def run_job(
             return
         try:
             backend_cls = resolve_backend(source.backend, settings, backend_registry)
+            client = http or client_for(settings, backend_cls, source)
         except Exception as exc:
             _fail_before_start(session, job, str(exc))
             return
-        client = http or client_for(settings, backend_cls)
         try:
             pipeline = build_pipeline(
                 session,
@@ -279,13 +280,17 @@ def resolve_backend(
         raise SourceInvalid(f'Unknown backend "{name}" (enabled backends: {valid})') from None
 
 
-def client_for(settings: Settings, backend_cls: type[Backend]) -> httpx.Client:
+def client_for(
+    settings: Settings, backend_cls: type[Backend], source: HarvestSource | None = None
+) -> httpx.Client:
+    """The backend's client, carrying `source`'s credentials to its origin only."""
     info = backend_cls.info
     return build_client(
         settings,
         backend_id=info.id,
         follow_redirects=info.follow_redirects,
         verify=info.verify_tls,
+        credentials=bound_credentials(settings, source) if source is not None else None,
     )
 
 

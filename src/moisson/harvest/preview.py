@@ -53,7 +53,7 @@ def preview_source(
     `release` is called once `source` has been read, before the remote is waited for."""
     saved = _is_saved(source)
     backend_cls = resolve_backend(source.backend, settings, backend_registry)
-    client = http or client_for(settings, backend_cls)
+    client = http or client_for(settings, backend_cls, source)
     session = session_factory(expire_on_commit=False)
     try:
         stand_in = _stand_in(source)

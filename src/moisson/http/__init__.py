@@ -5,6 +5,8 @@ Every request a backend makes goes through `build_client()`. The layers, outermo
     httpx.Client          timeouts, User-Agent, redirect policy (a 3xx is an error unless the
                           backend allows redirects; each followed hop goes through the layers
                           below again, so it is SSRF-checked again)
+    OriginBoundTransport  a source's credentials, on requests to its own origin only
+                          (`credentials.py`)
     RetryTransport        per-host concurrency limit, retries with backoff (`retry.py`)
     CountingTransport     counts every attempt by backend and status (`metrics.py`)
     GuardedTransport      scheme check, connect-time IP check, size cap (`ssrf.py`)

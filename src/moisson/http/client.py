@@ -6,6 +6,7 @@ import httpx
 
 from moisson import __version__
 from moisson.config import Settings
+from moisson.http.credentials import BoundCredentials, OriginBoundTransport
 from moisson.http.errors import RedirectNotAllowed
 from moisson.http.metrics import CountingTransport
 from moisson.http.retry import RetryTransport, host_limiter
@@ -19,6 +20,7 @@ def build_client(
     follow_redirects: bool = False,
     verify: bool = True,
     resolver: Resolver = system_resolver,
+    credentials: BoundCredentials | None = None,
 ) -> httpx.Client:
     """A client for one backend's requests: SSRF-guarded, timed out, retried, size-capped.
 
@@ -26,10 +28,11 @@ def build_client(
     (`Redirect (302) not allowed: <url> -> <location>`). With `True`, redirects are followed
     and each hop is SSRF-checked again, since it goes through the guarded transport.
     Environment proxies are ignored (`trust_env=False`): the guard must see the real target.
-    `resolver` replaces the system's DNS lookup (tests).
+    `resolver` replaces the system's DNS lookup (tests). `credentials` are sent to their
+    own origin only, on every hop and retry (`moisson.http.credentials`).
     """
     http = settings.http
-    transport = RetryTransport(
+    transport: httpx.BaseTransport = RetryTransport(
         CountingTransport(
             GuardedTransport(
                 allow=settings.outbound_allow_networks,
@@ -46,6 +49,8 @@ def build_client(
         limiter=host_limiter(http.per_host_concurrency),
         slot_timeout=http.read_timeout,
     )
+    if credentials is not None:
+        transport = OriginBoundTransport(transport, credentials)
     hooks = [] if follow_redirects else [_refuse_redirect]
     return httpx.Client(
         transport=transport,

@@ -281,6 +281,11 @@ def present_source(source: HarvestSource, related: SourceRelations, caller: Call
         "permissions": source_permissions(caller, source),
         "schedule": render_schedule(source),
         "next_run_at": iso(source.next_run_at),
+        # An extra field: whether credentials are set, never what they are.
+        "credentials": {
+            "type": source.credentials_kind,
+            "set": source.credentials_kind is not None,
+        },
     }
 
 

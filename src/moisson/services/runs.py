@@ -124,4 +124,9 @@ def run_job_here(
         if on_progress is not None:
             on_progress(JobProgress.of(job))
 
-    run_job(session_factory, settings, job_id, on_progress=report, **engine_options)
+    from moisson.services.notifications import notify_job_finished
+
+    try:
+        run_job(session_factory, settings, job_id, on_progress=report, **engine_options)
+    finally:  # after the job's last commit, in a transaction of its own
+        notify_job_finished(session_factory, settings, [job_id])

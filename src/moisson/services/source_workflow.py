@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.backends import enabled_backends
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus, ValidationState
+from moisson.domain.exceptions import SourceInvalid
 from moisson.errors import Conflict, InvalidInput
 from moisson.harvest.results import PreviewResult
 from moisson.mapping.text import slugify
 from moisson.services import presenters
 from moisson.services.auth import Caller, require_authenticated
+from moisson.services.notifications import queue_validation_event
 from moisson.services.permissions import (
     require_owner_admin,
     require_owner_editor,
@@ -117,6 +119,7 @@ def validate_source(
             job_id = create_pending_job(session, source).id
         except Conflict:
             job_id = None
+    queue_validation_event(session, settings, source, state, comment)
     session.flush()
     return Launched(source=present_one(session, caller, source), job_id=job_id)
 
@@ -170,15 +173,18 @@ def _run_preview(session: Session, settings: Settings, source: HarvestSource) ->
     # own short transaction (rolled back) comes after the fetch (`moisson.harvest.preview`).
     # A request that previews writes nothing before. Bound to a connection (tests joined to
     # an outer transaction), the preview joins it in a savepoint instead.
-    writer = writer_like(session)
-    if writer is None:
-        joined = sessionmaker(
-            bind=session.connection(),
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-        )
-        return preview_source(joined, settings, source)
-    return preview_source(writer, settings, source, release=lambda: end_before_wait(session))
+    try:
+        writer = writer_like(session)
+        if writer is None:
+            joined = sessionmaker(
+                bind=session.connection(),
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+            )
+            return preview_source(joined, settings, source)
+        return preview_source(writer, settings, source, release=lambda: end_before_wait(session))
+    except SourceInvalid as exc:  # e.g. credentials no configured key decrypts
+        raise InvalidInput(str(exc)) from None
 
 
 def preview_new_source(

@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 
 from moisson.backends import all_backends, enabled_backends
 from moisson.config import Settings
+from moisson.domain.credentials import InvalidCredentials, parse_credentials
 from moisson.domain.source_config import validate_config
+from moisson.encryption import seal
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
+from moisson.http.credentials import origin_of
 from moisson.mapping.text import slugify
 from moisson.services import presenters
 from moisson.services.allocation import add_with_free_slug
@@ -255,7 +258,39 @@ def _check_fields(
     for flag in ("active", "autoarchive"):
         if flag in changes:
             checked.values[flag] = changes[flag]
+    if "credentials" in changes:
+        _check_credentials(settings, changes["credentials"], checked)
+    elif stored is not None and stored.credentials_kind and _moves_origin(stored, checked):
+        # Credentials were given for one origin: a URL moved elsewhere (by a co-admin, say)
+        # must not carry them there. Sending them again with the new URL keeps them.
+        checked.values["credentials_kind"] = None
+        checked.values["credentials_token"] = None
     return checked
+
+
+def _moves_origin(stored: HarvestSource, checked: _Checked) -> bool:
+    new_url = checked.values.get("url")
+    return new_url is not None and origin_of(new_url) != origin_of(stored.url)
+
+
+def _check_credentials(settings: Settings, payload: Any, checked: _Checked) -> None:
+    """Encrypt new credentials; null (or `{"set": false}`) removes them; the read shape
+    `{"type": ..., "set": true}` sent back by a read-modify-write client keeps them."""
+    if isinstance(payload, Mapping) and "set" in payload and set(payload) <= {"type", "set"}:
+        if payload["set"] is True:
+            return
+        payload = None
+    if payload is None:
+        checked.values["credentials_kind"] = None
+        checked.values["credentials_token"] = None
+        return
+    try:
+        credentials = parse_credentials(payload)
+    except InvalidCredentials as exc:
+        checked.errors["credentials"] = str(exc)
+        return
+    checked.values["credentials_kind"] = credentials.kind
+    checked.values["credentials_token"] = seal(settings, credentials)
 
 
 def _producers_for_create(

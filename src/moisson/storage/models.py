@@ -126,6 +126,11 @@ class HarvestSource(IdMixin, Base):
     """Alternatively, an interval in seconds."""
     next_run_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
+    credentials_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    """`headers`, `basic` or `bearer` when the source needs credentials (shown to readers)."""
+    credentials_token: Mapped[str | None] = mapped_column(Text, default=None)
+    """The credentials, encrypted (`moisson.encryption`); never shown, never logged."""
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -512,3 +517,12 @@ __all__ = [
     "SourceSlugHistory",
     "User",
 ]
+
+# Registered on the same metadata (migrations, `create_all`); kept in their own module.
+from moisson.storage.notification_models import (  # noqa: E402
+    NotificationAttempt,
+    NotificationDelivery,
+    NotificationSubscription,
+)
+
+__all__ += ["NotificationAttempt", "NotificationDelivery", "NotificationSubscription"]

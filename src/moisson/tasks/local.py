@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.config import Settings
 from moisson.harvest.engine import run_job
 from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.services.notifications import notify_job_finished
 from moisson.storage.base import utcnow
 from moisson.storage.repositories import harvest_runs
 from moisson.storage.session import patient, unit_of_work
@@ -89,6 +90,8 @@ class LocalWorker:
             run_job(self.session_factory, self.settings, job_id, **self.run_options)
         except Exception:
             logger.exception("Harvest job %s crashed the worker thread", job_id)
+        try:
+            notify_job_finished(self.session_factory, self.settings, [job_id])
         finally:
             with self._lock:
                 self._held.discard(job_id)
@@ -104,7 +107,9 @@ class LocalWorker:
             with unit_of_work(self.session_factory) as session:
                 harvest_runs.refresh_heartbeats(session, self.held, utcnow())
             with unit_of_work(self.session_factory) as session:
-                for job_id in fail_stale_jobs(session, self.settings):
+                stale = fail_stale_jobs(session, self.settings)
+                for job_id in stale:
                     logger.warning("Harvest job %s had no heartbeat: marked failed", job_id)
+            notify_job_finished(self.session_factory, self.settings, stale)
         except Exception:
             logger.exception("Heartbeat/watchdog pass failed; retrying at the next tick")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.config import Settings
 from moisson.services.runs import JobRunner
 from moisson.tasks.local import LocalWorker
+from moisson.tasks.notifier import NotificationDrainer
 from moisson.tasks.scheduler import Scheduler
 
 SCHEDULER_TICK_SECONDS = 30.0
@@ -24,14 +25,19 @@ class Background:
     runner: JobRunner
     worker: LocalWorker | None = None
     scheduler: Scheduler | None = None
+    notifier: NotificationDrainer | None = None
 
     def start(self) -> None:
         if self.worker is not None:
             self.worker.start()
         if self.scheduler is not None:
             self.scheduler.start(SCHEDULER_TICK_SECONDS)
+        if self.notifier is not None:
+            self.notifier.start()
 
     def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.worker is not None:
@@ -51,4 +57,5 @@ def serving_background(settings: Settings, session_factory: sessionmaker[Session
     if settings.broker_url:
         return Background(make_runner(settings))
     worker = LocalWorker(session_factory, settings)
-    return Background(worker, worker, Scheduler(session_factory, worker, settings))
+    scheduler = Scheduler(session_factory, worker, settings)
+    return Background(worker, worker, scheduler, NotificationDrainer(session_factory, settings))

@@ -6,7 +6,8 @@ source is claimed by one of them only.
 
 Each tick can also run the watchdog (`moisson scheduler` does; with the in-process worker,
 the worker runs its own), and once a day the retention purges: jobs older than
-`jobs_retention_days`, and soft-deleted sources (their datasets are archived, not deleted).
+`jobs_retention_days` (and sent or failed notification deliveries as old), and soft-deleted
+sources (their datasets are archived, not deleted).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.config import Settings
 from moisson.errors import Conflict
 from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.services.notifications import notify_job_finished, purge_deliveries
 from moisson.services.retention import purge_deleted_sources, purge_jobs
 from moisson.services.runs import JobRunner, create_pending_job
 from moisson.services.scheduling import claim_due_sources
@@ -58,7 +60,8 @@ class Scheduler:
         now = self.clock()
         if self.watchdog:
             with unit_of_work(self.session_factory) as session:
-                fail_stale_jobs(session, self.settings, now=now)
+                stale = fail_stale_jobs(session, self.settings, now=now)
+            notify_job_finished(self.session_factory, self.settings, stale)
         if self.last_maintenance is None or now - self.last_maintenance >= MAINTENANCE_EVERY:
             self.run_maintenance(now)
         job_ids: list[str] = []
@@ -85,6 +88,9 @@ class Scheduler:
                 session, now=now, retention_days=self.settings.harvest.jobs_retention_days
             )
             sources = purge_deleted_sources(session, now=now)
+            purge_deliveries(
+                session, now=now, retention_days=self.settings.harvest.jobs_retention_days
+            )
         self.last_maintenance = now
         log.info("Retention: purged %d old jobs and %d deleted sources", jobs, sources)
 

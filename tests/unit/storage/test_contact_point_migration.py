@@ -33,15 +33,15 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def database_at_0001(database_url: str, tmp_path: Path) -> Iterator[str]:
+def database_before_0021(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the suite's kind, migrated to the revision before 0021."""
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'contacts.db'}"
-        upgrade(url, "0001")
+        upgrade(url, "0020")
         yield url
         return
     with fresh_postgres_database(database_url, f"moisson_contacts_{os.getpid()}") as url:
-        upgrade(url, "0001")
+        upgrade(url, "0020")
         yield url
 
 
@@ -75,9 +75,9 @@ def harvested_object(name: str, **extra: Any) -> tuple[sa.TableClause, dict[str,
 
 
 def test_duplicates_are_merged_into_the_oldest_and_references_follow(
-    database_at_0001: str,
+    database_before_0021: str,
 ) -> None:
-    engine = engine_for(database_at_0001)
+    engine = engine_for(database_before_0021)
     with engine.begin() as conn:
         organizations = table(
             "organizations", id=None, name=None, slug=None, created_at=UTCDateTime()
@@ -99,9 +99,9 @@ def test_duplicates_are_merged_into_the_oldest_and_references_follow(
             conn.execute(objects.insert().values(**row))
     engine.dispose()
 
-    upgrade(database_at_0001)
+    upgrade(database_before_0021)
 
-    engine = engine_for(database_at_0001)
+    engine = engine_for(database_before_0021)
     with engine.connect() as conn:
         kept = conn.execute(sa.text("SELECT id, identity FROM contact_points ORDER BY id")).all()
         lists = [

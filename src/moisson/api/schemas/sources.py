@@ -22,6 +22,10 @@ class SourceBody(BaseModel):
     autoarchive: StrictBool = True
     owner: str | None = None
     organization: str | None = None
+    credentials: Any = None
+    """Write-only (an extra field): `{"type": "basic", "username", "password"}`,
+    `{"type": "bearer", "token"}` or `{"type": "headers", "headers": {...}}`; null removes
+    them. Reads only say `{"type": ..., "set": true}`, and sending that back keeps them."""
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)

@@ -1,7 +1,7 @@
 """quality assessments: DCAT-AP validation results and MQA scores (moisson.quality)
 
 Revision ID: 0019
-Revises: 0001
+Revises: 0014
 Create Date: 2026-12-03 12:44:00.177078
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import moisson.storage.base
 
 revision: str = '0019'
-down_revision: str | None = '0001'
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

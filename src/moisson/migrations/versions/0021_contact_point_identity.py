@@ -1,7 +1,7 @@
 """contact points: a unique identity, so concurrent jobs share one row
 
 Revision ID: 0021
-Revises: 0001
+Revises: 0020
 Create Date: 2026-12-03 12:40:00
 
 Two jobs creating the same contact point at once (same name, e-mail, contact form, role and
@@ -21,7 +21,7 @@ from alembic import op
 import moisson.storage.base
 
 revision: str = "0021"
-down_revision: str | None = "0001"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

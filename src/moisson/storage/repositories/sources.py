@@ -82,3 +82,9 @@ def page(
     session: Session, filters: SourceFilters, page_number: int, page_size: int
 ) -> tuple[list[HarvestSource], int]:
     return paginate(session, _listing(filters), page_number, page_size)
+
+
+def with_credentials(session: Session) -> list[HarvestSource]:
+    """Every source (deleted ones too) holding encrypted credentials."""
+    query = select(HarvestSource).where(HarvestSource.credentials_token.is_not(None))
+    return list(session.scalars(query.order_by(HarvestSource.id)))
