@@ -22,6 +22,11 @@ from moisson.config import Settings
 from moisson.storage.base import Base
 from moisson.storage.session import make_engine
 
+# The suite runs with quality assessment on (it is opt-in for deployments), so that every
+# harvest the tests make is also validated and scored, in this process and in the workers
+# and servers it starts.
+os.environ.setdefault("MOISSON_QUALITY__ENABLED", "true")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_FIXTURES = SHARED / "fixtures"
 SPEC_DIR = SHARED / "spec"

@@ -103,20 +103,12 @@ class QualitySettings(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    enabled: bool = True
-    """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA)."""
+    enabled: bool = False
+    """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA). Off by
+    default while it costs more than a quarter of a first harvest (bench/README.md)."""
     batch_size: int = 20
     """Records validated in one engine call: a call costs ~2 ms and the engine's time grows
     faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
-    check_urls: bool = False
-    """Check access and download URLs (HEAD, then GET) after a run, for the MQA status
-    metrics; never in previews."""
-    url_check_timeout: float = 10.0
-    """Seconds one URL check may take."""
-    url_check_host_interval: float = 1.0
-    """Seconds between two checks of URLs on one host."""
-    url_check_max: int = 2000
-    """URLs checked at most after one run."""
     points_file: Path | None = None
     """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
 
