@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.conftest import fresh_postgres_database
 
@@ -20,15 +23,23 @@ CITED = "http://catalogue.example.test/fr-1-orphan-residentifier-1"
 
 
 @pytest.fixture
-def url_at_0001(database_url: str, tmp_path: Path) -> Iterator[str]:
+def url_at_head(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated database: the rows below are written with today's models, so revision
+    0014 (it moves data only) is run again on them (`run_0014`)."""
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'rekey.db'}"
-        upgrade(url, "0001")
+        upgrade(url, "head")
         yield url
         return
     with fresh_postgres_database(database_url, f"moisson_rekey_{os.getpid()}") as url:
-        upgrade(url, "0001")
+        upgrade(url, "head")
         yield url
+
+
+def run_0014(engine: Engine) -> None:
+    revision = import_module("moisson.migrations.versions.0014_csw_iso_citation_ids")
+    with engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
+        revision.upgrade()
 
 
 def add_source(db: Session, backend: str) -> HarvestSource:
@@ -61,8 +72,8 @@ def add_dataset(db: Session, source: HarvestSource, remote_id: str, cited: str |
     )
 
 
-def test_iso_datasets_take_their_citation_identifier(url_at_0001: str) -> None:
-    engine = make_engine(Settings(database_url=url_at_0001))
+def test_iso_datasets_take_their_citation_identifier(url_at_head: str) -> None:
+    engine = make_engine(Settings(database_url=url_at_head))
     with Session(engine) as db:
         iso, dcat = add_source(db, "csw-iso-19139"), add_source(db, "csw-dcat")
         add_dataset(db, iso, "file-1", CITED)
@@ -76,7 +87,7 @@ def test_iso_datasets_take_their_citation_identifier(url_at_0001: str) -> None:
         db.commit()
         iso_id, dcat_id = iso.id, dcat.id
 
-    upgrade(url_at_0001, "head")
+    run_0014(engine)
 
     with Session(engine) as db:
         remote_ids = dict(db.execute(select(Dataset.title, Dataset.harvest_remote_id)).all())
