@@ -116,5 +116,7 @@ def test_preview_accept_and_watch_a_dcat_harvest(
 
     page.get_by_role("link", name="Arbres d'alignement").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Arbres d'alignement")
-    expect(page.locator("table.list")).to_contain_text("https://data.example.test/files/arbres.csv")
+    expect(page.get_by_test_id("resources")).to_contain_text(
+        "https://data.example.test/files/arbres.csv"
+    )
     expect(page.get_by_test_id("harvest-metadata")).to_contain_text("arbres")

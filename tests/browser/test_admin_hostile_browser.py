@@ -164,7 +164,7 @@ def test_hostile_values_stay_inert_in_the_admin(
     expect(description.locator("a")).to_have_count(2)  # "click me" is not a link
     expect(description).to_contain_text("click me")
     expect(description.locator("p").first).to_be_visible()
-    resources = page.locator("table.list tbody tr")
+    resources = page.get_by_test_id("resources").locator("tbody tr")
     expect(resources).to_have_count(1)
     expect(resources).to_contain_text("<img src=x onerror=alert(6)>")
     expect(resources.locator("a")).to_have_attribute(
