@@ -163,7 +163,7 @@ def test_an_unchanged_rerun_keeps_the_assessments_and_a_changed_record_replaces_
 def test_batches_validate_many_records_per_engine_call(
     db: Session, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    small = settings.model_copy(update={"quality": QualitySettings(batch_size=5)})
+    small = settings.model_copy(update={"quality": QualitySettings(enabled=True, batch_size=5)})
     source = make_source(db, organization=make_org(db))
     run = harvest(db, session_factory, small, source, backend({7: "description"}, count=12))
     assert run.job.quality_assessed == 12
