@@ -12,19 +12,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from moisson.storage.models import Dataservice, Dataset
-from moisson.storage.repositories.base import all_words_match, paginate
+from moisson.storage.repositories.base import paginate
+from moisson.storage.repositories.datasets import HarvestedFilters, harvested_conditions
 
 #: Dataservice link lists are scanned this many rows at a time.
 SCAN_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogFilters:
-    harvest_source_id: str | None = None
+class CatalogFilters(HarvestedFilters):
     organization_id: str | None = None
     archived: bool | None = False
     """`False` (the default): live objects only; `True`: archived only; `None`: both."""
-    q: str | None = None
     modified_since: datetime | None = None
     """Objects Moisson changed at or after this instant (its `last_modified`)."""
 
@@ -32,19 +31,11 @@ class CatalogFilters:
 def _filtered(
     stmt: Select[Any], model: type[Dataset] | type[Dataservice], filters: CatalogFilters
 ) -> Select[Any]:
-    stmt = stmt.where(model.deleted_at.is_(None))
+    stmt = stmt.where(*harvested_conditions(model, filters))
     if model is Dataset:
         stmt = stmt.where(Dataset.private.is_(False))
-    if filters.harvest_source_id:
-        stmt = stmt.where(model.harvest_source_id == filters.harvest_source_id)
     if filters.organization_id:
         stmt = stmt.where(model.organization_id == filters.organization_id)
-    if filters.archived is True:
-        stmt = stmt.where(model.archived_at.is_not(None))
-    elif filters.archived is False:
-        stmt = stmt.where(model.archived_at.is_(None))
-    if filters.q:
-        stmt = stmt.where(*all_words_match(filters.q, [model.title]))
     if filters.modified_since is not None:
         stmt = stmt.where(model.last_modified >= filters.modified_since)
     # Oldest first: datasets created while an aggregator walks the pages land on the last

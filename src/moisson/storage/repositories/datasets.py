@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from moisson.storage.models import ContactPoint, Dataservice, Dataset
@@ -21,18 +21,27 @@ class HarvestedFilters:
     q: str | None = None
 
 
+def harvested_conditions(
+    model: type[Dataset] | type[Dataservice], filters: HarvestedFilters
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the filters every listing of harvested objects shares (the JSON
+    lists here, the published catalog in `catalog`)."""
+    conditions: list[ColumnElement[bool]] = [model.deleted_at.is_(None)]
+    if filters.harvest_source_id:
+        conditions.append(model.harvest_source_id == filters.harvest_source_id)
+    if filters.archived is True:
+        conditions.append(model.archived_at.is_not(None))
+    elif filters.archived is False:
+        conditions.append(model.archived_at.is_(None))
+    if filters.q:
+        conditions.extend(all_words_match(filters.q, [model.title]))
+    return conditions
+
+
 def _filtered(
     stmt: Select[Any], model: type[Dataset] | type[Dataservice], filters: HarvestedFilters
 ) -> Select[Any]:
-    stmt = stmt.where(model.deleted_at.is_(None))
-    if filters.harvest_source_id:
-        stmt = stmt.where(model.harvest_source_id == filters.harvest_source_id)
-    if filters.archived is True:
-        stmt = stmt.where(model.archived_at.is_not(None))
-    elif filters.archived is False:
-        stmt = stmt.where(model.archived_at.is_(None))
-    if filters.q:
-        stmt = stmt.where(*all_words_match(filters.q, [model.title]))
+    stmt = stmt.where(*harvested_conditions(model, filters))
     return stmt.order_by(model.created_at.desc(), model.id.desc())
 
 
