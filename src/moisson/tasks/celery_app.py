@@ -8,6 +8,11 @@ fails the job the dead worker held, keeping every item it had finished.
 Fair sharing: one job is one task and a source has at most one active job (enforced in the
 database), so a huge source occupies one worker slot and never more; with
 `worker_prefetch_multiplier = 1` a busy worker does not hoard queued jobs.
+
+Notifications: like the in-process worker, the task queues the events of its job once the
+job's last commit is done, in a short transaction of its own (`notify_job_finished` never
+raises, and skips a job that is not finished, e.g. a redelivered one it left alone).
+Sending stays with `moisson notifications send` (cron), outside the workers.
 """
 
 from __future__ import annotations
@@ -55,8 +60,14 @@ def register_tasks(app: Celery, settings: Settings) -> None:
     @app.task(name="moisson.run_harvest")  # type: ignore[untyped-decorator]  # Celery is untyped
     def run_harvest(job_id: str) -> None:
         from moisson.harvest.engine import run_job  # the engine loads every backend
+        from moisson.services.notifications import notify_job_finished
 
-        run_job(sessions(), settings, job_id)
+        try:
+            run_job(sessions(), settings, job_id)
+        finally:
+            # After the job's last commit, in a transaction of its own; a job the engine did
+            # not end (it raised mid-run) is skipped here and notified by the watchdog.
+            notify_job_finished(sessions(), settings, [job_id])
 
 
 class CeleryRunner:

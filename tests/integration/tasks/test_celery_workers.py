@@ -38,6 +38,7 @@ from moisson.config import Settings
 from moisson.domain.enums import ItemStatus, JobStatus
 from moisson.services.scheduling import set_schedule
 from moisson.storage.models import Dataset, HarvestItem, HarvestJob, HarvestSource
+from moisson.storage.notification_models import NotificationDelivery, NotificationSubscription
 from moisson.tasks.scheduler import Scheduler
 
 pytestmark = pytest.mark.slow
@@ -291,3 +292,43 @@ class TestSchedulerProcesses:
 
         assert set(jobs_per_source().values()) == {1}
         assert moisson.queued_messages() == 20
+
+
+class TestNotificationsFromCeleryWorkers:
+    def test_a_job_finished_by_a_celery_worker_queues_its_notifications_once(
+        self,
+        deployment: DeploymentFactory,
+        pg_sessions: sessionmaker[Session],
+        catalogs: CatalogServer,
+    ) -> None:
+        catalog = Catalog(pages=1, per_page=3)
+        (key,) = serve(catalogs, "notified-", 1, catalog)
+        source_id = add_source(pg_sessions, key, catalogs.url(key))
+        with pg_sessions() as session:
+            subscription = NotificationSubscription(
+                source_id=source_id,
+                channel="webhook",
+                target="http://127.0.0.1:9/hook",  # never called: only the queue is checked
+                events=["datasets.created", "job.failed"],
+            )
+            session.add(subscription)
+            session.commit()
+        moisson = deployment(REDIS_URL)
+        moisson.start_worker("notifier").wait_ready()
+
+        job_id = moisson.submit(pg_sessions, source_id)
+        (finished,) = wait_final(pg_sessions, [job_id], JOB_TIMEOUT)
+        assert finished.status == JobStatus.DONE
+
+        def queued() -> list[tuple[str, str, int]]:
+            with pg_sessions() as session:
+                rows = session.scalars(
+                    select(NotificationDelivery).where(
+                        NotificationDelivery.subscription_id == subscription.id
+                    )
+                ).all()
+                return [(d.job_id, d.event, d.payload["job"]["items_done"]) for d in rows]  # type: ignore[misc]
+
+        # Queued by the worker right after the job's last commit, not by any scheduler.
+        assert wait_until(lambda: queued() != [], 10.0), "the worker queued nothing"
+        assert queued() == [(job_id, "datasets.created", catalog.size)]
