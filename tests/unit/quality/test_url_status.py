@@ -6,10 +6,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pyoxigraph import BlankNode, NamedNode
+from tests.http_server import LoopbackServer, Reply, Seen, loopback_server
 
 from moisson.config import HttpSettings, Settings
+from moisson.mapping.rdf.graph import RdfGraph
+from moisson.mapping.rdf.namespaces import DCAT
+from moisson.quality.mqa import Facts, score_dataset
 from moisson.quality.url_status import UrlStatusChecker, guarded_client
-from tests.http_server import LoopbackServer, Reply, Seen, loopback_server
 
 
 def settings(allow: str = "127.0.0.0/8") -> Settings:
@@ -144,3 +148,30 @@ def test_no_credentials_or_cookies_are_sent(server: LoopbackServer) -> None:
     headers = {k.lower() for k in server.requests[0].headers}
     assert "authorization" not in headers
     assert "cookie" not in headers
+
+
+def test_checked_urls_feed_the_mqa_url_metrics(server: LoopbackServer) -> None:
+    live, gone = server.url("/ok.csv"), server.url("/gone.csv")
+    dataset = NamedNode("https://example.org/d")
+    alive, broken = BlankNode(), BlankNode()
+    g = RdfGraph(
+        [
+            (dataset, DCAT.distribution, alive),
+            (alive, DCAT.accessURL, NamedNode(live)),
+            (alive, DCAT.downloadURL, NamedNode(live)),
+            (dataset, DCAT.distribution, broken),
+            (broken, DCAT.accessURL, NamedNode(gone)),
+        ]
+    )
+    check = checker()
+    check.check_all([live, gone])
+    score = score_dataset(g, dataset, Facts(url_status=check.answered_ok))
+    assert {"accessUrlStatusCode", "downloadUrlStatusCode"} <= score.met
+    assert not score.unchecked & {"accessUrlStatusCode", "downloadUrlStatusCode"}
+    only_gone = RdfGraph(
+        [(dataset, DCAT.distribution, broken), (broken, DCAT.accessURL, NamedNode(gone))]
+    )
+    assert (
+        "accessUrlStatusCode"
+        not in score_dataset(only_gone, dataset, Facts(url_status=check.answered_ok)).met
+    )
