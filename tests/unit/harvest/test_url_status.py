@@ -10,10 +10,10 @@ from pyoxigraph import BlankNode, NamedNode
 from tests.http_server import LoopbackServer, Reply, Seen, loopback_server
 
 from moisson.config import HttpSettings, Settings
+from moisson.harvest.url_status import UrlStatusChecker, guarded_client
 from moisson.mapping.rdf.graph import RdfGraph
 from moisson.mapping.rdf.namespaces import DCAT
 from moisson.quality.mqa import Facts, score_dataset
-from moisson.quality.url_status import UrlStatusChecker, guarded_client
 
 
 def settings(allow: str = "127.0.0.0/8") -> Settings:
