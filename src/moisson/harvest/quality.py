@@ -6,8 +6,8 @@ Three calls from the pipeline, each one line: `mapped` when a record has been ma
 the last commit are validated then, `batch_size` per engine call; their item rows (just
 written by the write batch) get their results with one UPDATE, their `QualityAssessment`
 rows are replaced, and the job's counters move, all in the transaction that commits the
-items. Nothing here waits on the network (the URL checks
-run after the job, outside any transaction: `moisson.harvest.url_status`).
+items. Nothing here waits on the network (URL status checks belong after the job, outside
+any transaction, with `moisson.harvest.url_status`; they are not wired yet).
 
 What is validated: a record's own RDF when the backend kept it (DCAT and CSW-DCAT records
 are N-Triples payloads, `mapping.rdf.records`), so a publisher sees what *their* metadata

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyrudof
@@ -164,10 +165,13 @@ def batch_data(
         subjects: set[str] = set()
         for s, p, o in triples:
             subject = _text(s, index, shared)
-            lines.append(f"{subject} {p} {_text(o, index, shared)} .")
+            lines.append(f"{subject} {_ntriples(p)} {_text(o, index, shared)} .")
             subjects.add(subject.strip("<>"))
         if background:
-            lines.extend(f"{s} {p} {o} ." for s, p, o in background_triples(triples))
+            lines.extend(
+                f"{_ntriples(s)} {_ntriples(p)} {_ntriples(o)} ."
+                for s, p, o in background_triples(triples)
+            )
         for subject in subjects:
             owners.setdefault(subject, []).append(index)
     return ("\n".join(lines) + "\n" if lines else ""), owners
@@ -179,6 +183,13 @@ def _text(term: Term, index: int, shared: set[str]) -> str:
         return f"_:r{index}x{term.value}"
     if isinstance(term, NamedNode) and term.value in shared:
         return f"<{term.value}~mr{index}~>"
+    return _ntriples(term)
+
+
+@lru_cache(maxsize=8192)
+def _ntriples(term: Term) -> str:
+    """A term's N-Triples text: predicates, classes and vocabulary terms recur in every
+    record, and pyoxigraph's `str` is not free."""
     return str(term)
 
 
@@ -188,23 +199,40 @@ def _clean(text: str) -> str:
 
 
 def _finding(result: Any) -> Finding:
-    component = str(result.constraint_component or "")
+    value = result.value
+    path = result.path
+    path_text = str(path) if path is not None else None
+    value_text = _clean(str(value)) if value is not None else None
+    severity, message, component = _described(
+        str(result.severity or VIOLATION),
+        path_text,
+        str(result.message or ""),
+        str(result.constraint_component or ""),
+        value_text,
+    )
+    return Finding(
+        severity=severity,
+        focus=_clean(str(result.focus_node)),
+        path=path_text,
+        message=message,
+        component=component,
+        value=value_text,
+    )
+
+
+@lru_cache(maxsize=16384)
+def _described(
+    severity: str, path: str | None, message: str, component: str, value: str | None
+) -> tuple[str, str, str]:
+    """(severity, message, component) of an engine result, cached: records alike get the
+    same few results, and writing their sentences was a tenth of a harvest's time."""
     if component.startswith(_SHACL):
         component = component[len(_SHACL) :]
     component = component.removesuffix("ConstraintComponent")
-    message = str(result.message or "").strip()
+    message = message.strip()
     if len(message) >= 2 and message[0] == message[-1] == '"':
         message = message[1:-1]
-    value = _clean(str(result.value)) if result.value is not None else None
-    path = str(result.path) if result.path is not None else None
-    return Finding(
-        severity=_short(str(result.severity or VIOLATION)),
-        focus=_clean(str(result.focus_node)),
-        path=path,
-        message=describe(component, path, value, _clean(message)),
-        component=component,
-        value=value,
-    )
+    return _short(severity), describe(component, path, value, _clean(message)), component
 
 
 _SHAPE_PREFIX = re.compile(r"^Shape _:\w+: ")
@@ -213,6 +241,7 @@ _CLASS = re.compile(r"for class (\S+)")
 _NODE_SHAPE = re.compile(r"node shape (\S+)")
 
 
+@lru_cache(maxsize=4096)
 def describe(component: str, path: str | None, value: str | None, engine_message: str) -> str:
     """A sentence a publisher can act on, from the engine's terse message."""
     where = compact(path) if path else "the node"
@@ -250,6 +279,7 @@ PREFIXES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def compact(iri: str) -> str:
     """`dct:title` for `http://purl.org/dc/terms/title`; other IRIs unchanged."""
     for base, prefix in PREFIXES.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyoxigraph import NamedNode
 
@@ -75,6 +76,7 @@ VOCABULARIES: tuple[Vocabulary, ...] = (
 )
 
 
+@lru_cache(maxsize=8192)
 def vocabulary_of(iri: str) -> Vocabulary | None:
     for vocabulary in VOCABULARIES:
         if iri.startswith(vocabulary.prefix) and len(iri) > len(vocabulary.prefix):
