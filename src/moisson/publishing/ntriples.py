@@ -20,7 +20,6 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 #: What a STRING_LITERAL_QUOTE must escape.
 _LITERAL_SPECIAL = re.compile(r'["\\\n\r]')
-_LITERAL_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r"}
 
 
 class _Terms(dict[Any, str]):
@@ -44,7 +43,13 @@ def iri(value: str) -> str:
 
 def literal(value: str, datatype: NamedNode | None = None) -> str:
     if _LITERAL_SPECIAL.search(value):
-        value = _LITERAL_SPECIAL.sub(lambda m: _LITERAL_ESCAPES[m.group()], value)
+        # Backslashes first, so the escapes added next are not escaped again.
+        value = (
+            value.replace("\\", "\\\\")
+            .replace('"', '\\"')
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
     if datatype is None or datatype.value == XSD_STRING:
         return f'"{value}"'
     return f'"{value}"^^{TERMS[datatype]}'
