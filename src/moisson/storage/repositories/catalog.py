@@ -75,11 +75,22 @@ CONTACT_COLUMNS = (
 def dataset_rows_page(
     session: Session, filters: CatalogFilters, page: int, page_size: int
 ) -> tuple[list[Row[Any]], int]:
-    """`datasets_page` as plain rows of `DATASET_COLUMNS`, without resources."""
-    stmt = _filtered(select(*DATASET_COLUMNS), Dataset, filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return list(rows), total
+    """`datasets_page` as plain rows of `DATASET_COLUMNS`, without resources.
+
+    The page's ids are chosen first, then their rows read by id: the sort that paging
+    needs then handles two narrow columns, not every published column of every dataset
+    (with no index on the order, the database sorts all the filtered rows for each page).
+    """
+    ids_stmt = _filtered(cast("Select[Any]", select(Dataset.id)), Dataset, filters)
+    total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery()))
+    ids = list(session.scalars(ids_stmt.limit(page_size).offset((page - 1) * page_size)))
+    if not ids:
+        return [], total or 0
+    by_id = {
+        row.id: row
+        for row in session.execute(select(*DATASET_COLUMNS).where(Dataset.id.in_(ids)))
+    }
+    return [by_id[i] for i in ids if i in by_id], total or 0
 
 
 def resource_rows(session: Session, dataset_ids: Iterable[str]) -> dict[str, list[Row[Any]]]:
