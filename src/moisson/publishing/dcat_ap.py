@@ -163,10 +163,10 @@ class _Triples:
     def add(self, s: Any, p: NamedNode, o: Any) -> None:
         self.items.append(Triple(s, p, o))
 
-    def datetime(self, value: datetime) -> Any:
+    def datetime_term(self, value: datetime) -> Any:
         return self.literal(_utc_text(value), XSD.dateTime)
 
-    def date(self, value: date) -> Any:
+    def date_term(self, value: date) -> Any:
         return self.literal(value.isoformat(), XSD.date)
 
     def text(self, s: Any, p: NamedNode, value: str | None) -> None:
@@ -180,7 +180,7 @@ class _Triples:
 
     def when(self, s: Any, p: NamedNode, value: datetime | None) -> None:
         if value is not None:
-            self.add(s, p, self.datetime(value))
+            self.add(s, p, self.datetime_term(value))
 
     def labelled(self, s: Any, p: NamedNode, value: str, kind: NamedNode) -> None:
         """An IRI object when `value` is one, else a node of `kind` labelled `value`."""
@@ -311,9 +311,9 @@ def _temporal(out: _Triples, node: Any, coverage: TemporalCoverage | None) -> No
     out.add(node, DCT.temporal, period)
     out.add(period, RDF.type, DCT.PeriodOfTime)
     if coverage.start:
-        out.add(period, DCAT.startDate, out.date(coverage.start))
+        out.add(period, DCAT.startDate, out.date_term(coverage.start))
     if coverage.end:
-        out.add(period, DCAT.endDate, out.date(coverage.end))
+        out.add(period, DCAT.endDate, out.date_term(coverage.end))
 
 
 def _spatial(out: _Triples, node: Any, spatial: SpatialCoverage | None) -> None:
@@ -395,9 +395,7 @@ def _resolution(out: _Triples, node: Any, text: Any) -> None:
     try:
         if distance and distance.group(2) == "m":
             metres = float(distance.group(1))
-            out.add(
-                node, DCAT.spatialResolutionInMeters, out.literal(repr(metres), XSD.decimal)
-            )
+            out.add(node, DCAT.spatialResolutionInMeters, out.literal(repr(metres), XSD.decimal))
             return
         measurement = out.blank()
         if distance:

@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph
 from pyoxigraph import RdfFormat, Triple
@@ -213,7 +214,8 @@ def stream_ntriples(texts: Iterable[str], syntax: Syntax) -> Iterator[bytes]:
         if buffer:
             yield b"".join(buffer)
         return
-    yield from stream(pyoxigraph.parse(_TextReader(texts), RdfFormat.N_TRIPLES), syntax)
+    reader = cast("IO[bytes]", _TextReader(texts))  # all the parser calls is `read`
+    yield from stream(pyoxigraph.parse(reader, RdfFormat.N_TRIPLES), syntax)
 
 
 def serialize(triples: Iterable[Triple], syntax: Syntax) -> bytes:

@@ -99,8 +99,12 @@ def _contacts(ids: Iterable[str], points: Mapping[str, Any]) -> tuple[ContactPoi
         if role is None:
             continue
         drafts.append(
-            construct(ContactPointDraft, 
-                name=point.name, email=point.email, contact_form=point.contact_form, role=role
+            construct(
+                ContactPointDraft,
+                name=point.name,
+                email=point.email,
+                contact_form=point.contact_form,
+                role=role,
             )
         )
     return tuple(drafts)
@@ -109,8 +113,8 @@ def _contacts(ids: Iterable[str], points: Mapping[str, Any]) -> tuple[ContactPoi
 def _schema(value: dict[str, Any] | None) -> SchemaRef | None:
     if not value:
         return None
-    return construct(SchemaRef, 
-        name=value.get("name"), url=value.get("url"), version=value.get("version")
+    return construct(
+        SchemaRef, name=value.get("name"), url=value.get("url"), version=value.get("version")
     )
 
 
@@ -127,7 +131,8 @@ def _resource(row: Resource | Row[Any]) -> ResourceDraft:
     harvest = {k: v for k, v in (row.harvest or {}).items() if k in _RESOURCE_HARVEST_KEYS}
     # JSON holds the dates as text: only then is this small part validated (parsed).
     dated = "issued_at" in harvest or "modified_at" in harvest
-    return construct(ResourceDraft, 
+    return construct(
+        ResourceDraft,
         url=row.url,
         title=row.title,
         description=row.description or "",
@@ -151,7 +156,8 @@ def _resource(row: Resource | Row[Any]) -> ResourceDraft:
 
 def _harvest(row: Dataset | Dataservice | Row[Any]) -> HarvestMeta:
     extra = row.harvest_extra or {}
-    return construct(HarvestMeta, 
+    return construct(
+        HarvestMeta,
         remote_url=row.harvest_remote_url,
         uri=row.harvest_uri,
         dct_identifier=row.harvest_dct_identifier,
@@ -175,7 +181,8 @@ def _temporal(start: date | None, end: date | None) -> TemporalCoverage | None:
 def _spatial(value: dict[str, Any] | None) -> SpatialCoverage | None:
     if not value or not value.get("geom"):
         return None
-    return construct(SpatialCoverage, 
+    return construct(
+        SpatialCoverage,
         geom=value.get("geom"),
         zones=tuple(value.get("zones") or ()),
         granularity=value.get("granularity"),
@@ -193,7 +200,8 @@ def dataset_view(
     if resources is None:
         assert isinstance(row, Dataset)  # noqa: S101 (plain rows come with their resources)
         resources = row.resources
-    draft = construct(DatasetDraft, 
+    draft = construct(
+        DatasetDraft,
         title=row.title,
         description=row.description or "",
         acronym=row.acronym,
@@ -222,7 +230,7 @@ def dataset_view(
 
 def dataservice_view(
     row: Dataservice,
-    points: dict[str, ContactPoint],
+    points: Mapping[str, Any],
     references: dict[str, tuple[str | None, str | None]],
     base_url: str,
 ) -> DataserviceView:
@@ -234,12 +242,15 @@ def dataservice_view(
         reference = DatasetView(
             id=dataset_id,
             base_url=base_url,
-            draft=construct(DatasetDraft, 
-                title="", harvest=construct(HarvestMeta, uri=uri, dct_identifier=identifier)
+            draft=construct(
+                DatasetDraft,
+                title="",
+                harvest=construct(HarvestMeta, uri=uri, dct_identifier=identifier),
             ),
         )
         served.append(ServedDataset(iri=reference.iri, identifier=reference.identifier))
-    draft = construct(DataserviceDraft, 
+    draft = construct(
+        DataserviceDraft,
         title=row.title,
         description=row.description or "",
         base_api_url=row.base_api_url,
@@ -363,15 +374,16 @@ def catalog_page(
     ids = [r.id for r in rows]
     resources = catalog_repo.resource_rows(session, ids)
     services = catalog_repo.dataservices_for_page(session, filters, ids, first_page=links.page == 1)
+    listed: list[Any] = [*rows, *services]
     points = catalog_repo.contact_rows(
-        session, (cid for row in [*rows, *services] for cid in row.contact_point_ids or ())
+        session, (cid for row in listed for cid in row.contact_point_ids or ())
     )
     references = catalog_repo.dataset_references(
         session, (i for s in services for i in s.dataset_ids or ())
     )
     base = api_base(settings)
     kinds = ["Dataset"] * len(rows) + ["Dataservice"] * len(services)
-    etag, last_modified = _validator(salt, [*rows, *services], total, kinds)
+    etag, last_modified = _validator(salt, listed, total, kinds)
     return CatalogPage(
         info=info,
         datasets=tuple(dataset_view(r, points, base, resources[r.id]) for r in rows),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyoxigraph
 import pytest
 from pyoxigraph import BlankNode, CanonicalizationAlgorithm, Literal, RdfFormat
+from tests.unit.publishing.test_dcat_ap import BASE, full_draft
 
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft, HarvestMeta, ResourceDraft
 from moisson.mapping.rdf.namespaces import XSD
@@ -19,7 +20,6 @@ from moisson.publishing.dcat_ap import (
     dataset_triples,
 )
 from moisson.publishing.views import Agent, DataserviceView, DatasetView, ServedDataset
-from tests.unit.publishing.test_dcat_ap import BASE, full_draft
 
 
 def canonical(data: bytes, fmt: RdfFormat) -> pyoxigraph.Dataset:
@@ -44,7 +44,7 @@ def test_literals_parse_back_to_the_same_term(value: str) -> None:
 
 def test_an_iri_is_written_as_is_and_a_non_iri_is_refused_as_pyoxigraph_refuses_it() -> None:
     assert ntriples.iri("https://example.org/a?b=c#d") == "<https://example.org/a?b=c#d>"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid IRI"):
         ntriples.iri("https://example.org/a b")
 
 

@@ -81,14 +81,13 @@ def dataset_rows_page(
     needs then handles two narrow columns, not every published column of every dataset
     (with no index on the order, the database sorts all the filtered rows for each page).
     """
-    ids_stmt = _filtered(cast("Select[Any]", select(Dataset.id)), Dataset, filters)
+    ids_stmt = _filtered(select(Dataset.id), Dataset, filters)
     total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery()))
     ids = list(session.scalars(ids_stmt.limit(page_size).offset((page - 1) * page_size)))
     if not ids:
         return [], total or 0
-    by_id = {
-        row.id: row
-        for row in session.execute(select(*DATASET_COLUMNS).where(Dataset.id.in_(ids)))
+    by_id: dict[str, Any] = {
+        row.id: row for row in session.execute(select(*DATASET_COLUMNS).where(Dataset.id.in_(ids)))
     }
     return [by_id[i] for i in ids if i in by_id], total or 0
 
@@ -109,7 +108,7 @@ def resource_rows(session: Session, dataset_ids: Iterable[str]) -> dict[str, lis
     return grouped
 
 
-def contact_rows(session: Session, ids: Iterable[str]) -> dict[str, Row[Any]]:
+def contact_rows(session: Session, ids: Iterable[str]) -> dict[str, Any]:
     """id -> contact point row (`CONTACT_COLUMNS`), one query."""
     wanted = {i for i in ids if i}
     if not wanted:
