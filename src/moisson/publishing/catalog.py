@@ -17,7 +17,12 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.namespaces import DCAT, DCT, FOAF, HYDRA, RDF, XSD
-from moisson.publishing.dcat_ap import dataservice_triples, dataset_triples
+from moisson.publishing.dcat_ap import (
+    dataservice_ntriples,
+    dataservice_triples,
+    dataset_ntriples,
+    dataset_triples,
+)
 from moisson.publishing.views import Agent, DataserviceView, DatasetView
 
 
@@ -110,3 +115,19 @@ def page_triples(
         yield from dataset_triples(dataset, licenses)
     for dataservice in dataservices:
         yield from dataservice_triples(dataservice, licenses)
+
+
+def page_ntriples(
+    info: CatalogInfo,
+    datasets: Sequence[DatasetView],
+    dataservices: Sequence[DataserviceView],
+    links: PageLinks | None,
+    licenses: LicenseTable | None = None,
+) -> Iterator[str]:
+    """`page_triples` as N-Triples text, one object's description per item: what the
+    catalog streams (every other syntax is parsed from it by pyoxigraph, in Rust)."""
+    yield "".join(f"{t} .\n" for t in catalog_triples(info, datasets, dataservices, links))
+    for dataset in datasets:
+        yield "".join(dataset_ntriples(dataset, licenses))
+    for dataservice in dataservices:
+        yield "".join(dataservice_ntriples(dataservice, licenses))

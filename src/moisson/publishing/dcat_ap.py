@@ -68,10 +68,10 @@ from moisson.mapping.rdf.namespaces import (
     XSD,
 )
 from moisson.mapping.text import normalize_tags
+from moisson.publishing import ntriples
 from moisson.publishing.views import DataserviceView, DatasetView, absolute_iri
 
 Term = NamedNode | BlankNode | Literal
-Subject = NamedNode | BlankNode
 
 ACCESS_RIGHTS = "http://publications.europa.eu/resource/authority/access-right/"
 #: udata access types -> EU access-right codes.
@@ -137,44 +137,88 @@ def default_licenses() -> LicenseTable:
     return LicenseTable.load()
 
 
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
 class _Triples:
-    """A list of triples with helpers that skip absent values."""
+    """The description being built, as pyoxigraph `Triple`s, with helpers that skip absent
+    values. Terms are made through the writer (`named`, `literal`, `blank`) so that the
+    same mapping code also writes N-Triples text (`_NTriplesLines`)."""
 
     def __init__(self) -> None:
-        self.items: list[Triple] = []
+        self.items: list[Any] = []
 
-    def add(self, s: Subject, p: NamedNode, o: Term) -> None:
+    def named(self, iri: str) -> Any:
+        return NamedNode(iri)
+
+    def literal(self, value: str, datatype: NamedNode | None = None) -> Any:
+        return Literal(value, datatype=datatype)
+
+    def blank(self) -> Any:
+        return BlankNode()
+
+    def add(self, s: Any, p: NamedNode, o: Any) -> None:
         self.items.append(Triple(s, p, o))
 
-    def text(self, s: Subject, p: NamedNode, value: str | None) -> None:
-        if value:
-            self.items.append(Triple(s, p, Literal(value)))
+    def datetime_term(self, value: datetime) -> Any:
+        return self.literal(_utc_text(value), XSD.dateTime)
 
-    def iri(self, s: Subject, p: NamedNode, value: str | None) -> None:
+    def date_term(self, value: date) -> Any:
+        return self.literal(value.isoformat(), XSD.date)
+
+    def text(self, s: Any, p: NamedNode, value: str | None) -> None:
+        if value:
+            self.add(s, p, self.literal(value))
+
+    def iri(self, s: Any, p: NamedNode, value: str | None) -> None:
         iri = absolute_iri(value)
         if iri:
-            self.items.append(Triple(s, p, NamedNode(iri)))
+            self.add(s, p, self.named(iri))
 
-    def when(self, s: Subject, p: NamedNode, value: datetime | None) -> None:
+    def when(self, s: Any, p: NamedNode, value: datetime | None) -> None:
         if value is not None:
-            self.items.append(Triple(s, p, datetime_literal(value)))
+            self.add(s, p, self.datetime_term(value))
 
-    def labelled(self, s: Subject, p: NamedNode, value: str, kind: NamedNode) -> None:
+    def labelled(self, s: Any, p: NamedNode, value: str, kind: NamedNode) -> None:
         """An IRI object when `value` is one, else a node of `kind` labelled `value`."""
         iri = absolute_iri(value)
         if iri:
-            self.add(s, p, NamedNode(iri))
+            self.add(s, p, self.named(iri))
             return
-        node = BlankNode()
+        node = self.blank()
         self.add(s, p, node)
         self.add(node, RDF.type, kind)
-        self.add(node, RDFS.label, Literal(value))
+        self.add(node, RDFS.label, self.literal(value))
+
+
+class _NTriplesLines(_Triples):
+    """The same description as N-Triples lines (`ntriples.py` has the grammar's escapes).
+
+    Building pyoxigraph objects one by one cost more than the rest of the catalog together
+    (bench/bench_catalog.py); text lines cost a string format each."""
+
+    def named(self, iri: str) -> Any:
+        return ntriples.iri(iri)
+
+    def literal(self, value: str, datatype: NamedNode | None = None) -> Any:
+        return ntriples.literal(value, datatype)
+
+    def blank(self) -> Any:
+        return ntriples.blank()
+
+    def add(self, s: Any, p: NamedNode, o: Any) -> None:
+        known = ntriples.TERMS
+        self.items.append(
+            f"{s if s.__class__ is str else known[s]} {known[p]} "
+            f"{o if o.__class__ is str else known[o]} .\n"
+        )
 
 
 def datetime_literal(value: datetime) -> Literal:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return Literal(value.isoformat() + "Z", datatype=XSD.dateTime)
+    return Literal(_utc_text(value), datatype=XSD.dateTime)
 
 
 def date_literal(value: date) -> Literal:
@@ -186,13 +230,25 @@ def date_literal(value: date) -> Literal:
 
 def dataset_triples(view: DatasetView, licenses: LicenseTable | None = None) -> list[Triple]:
     """The DCAT-AP description of one dataset (see the module docstring)."""
+    out = _Triples()
+    _describe_dataset(out, view, licenses)
+    return out.items
+
+
+def dataset_ntriples(view: DatasetView, licenses: LicenseTable | None = None) -> list[str]:
+    """`dataset_triples` as N-Triples lines (each ending with a newline), built as text."""
+    out = _NTriplesLines()
+    _describe_dataset(out, view, licenses)
+    return out.items
+
+
+def _describe_dataset(out: _Triples, view: DatasetView, licenses: LicenseTable | None) -> None:
     draft = view.draft
     dcat = draft.extras.get("dcat") or {}
-    out = _Triples()
-    node = NamedNode(view.iri)
+    node = out.named(view.iri)
     out.add(node, RDF.type, DCAT.Dataset)
-    out.add(node, DCT.identifier, Literal(view.identifier))
-    out.add(node, DCT.title, Literal(draft.title))
+    out.add(node, DCT.identifier, out.literal(view.identifier))
+    out.add(node, DCT.title, out.literal(draft.title))
     out.text(node, DCT.description, draft.description)
     out.text(node, SKOS.altLabel, draft.acronym)
     _keywords(out, node, draft.tags)
@@ -211,18 +267,17 @@ def dataset_triples(view: DatasetView, licenses: LicenseTable | None = None) -> 
         out.labelled(node, DCT.provenance, value, DCT.ProvenanceStatement)
     for resource in draft.resources:
         _distribution(out, node, resource, licenses)
-    return out.items
 
 
-def _keywords(out: _Triples, node: Subject, tags: Sequence[str]) -> None:
+def _keywords(out: _Triples, node: Any, tags: Sequence[str]) -> None:
     for tag in tags:
-        out.add(node, DCAT.keyword, Literal(tag))
+        out.add(node, DCAT.keyword, out.literal(tag))
     if HVD_TAG in tags:
         for tag in tags:
             theme = _HVD_BY_LABEL.get(tag)
             if theme:
-                out.add(node, DCAT.theme, NamedNode(theme))
-                out.add(node, DCATAP_HVD_CATEGORY, NamedNode(theme))
+                out.add(node, DCAT.theme, out.named(theme))
+                out.add(node, DCATAP_HVD_CATEGORY, out.named(theme))
 
 
 DCATAP_HVD_CATEGORY = NamedNode("http://data.europa.eu/r5r/hvdCategory")
@@ -230,7 +285,7 @@ DCATAP_HVD_CATEGORY = NamedNode("http://data.europa.eu/r5r/hvdCategory")
 
 def _dates(
     out: _Triples,
-    node: Subject,
+    node: Any,
     harvest: Any,
     created_at: datetime | None,
     last_modified: datetime | None,
@@ -240,28 +295,28 @@ def _dates(
     out.when(node, DCT.modified, harvest.modified_at or last_modified)
 
 
-def _doi(out: _Triples, node: Subject, doi: str | None) -> None:
+def _doi(out: _Triples, node: Any, doi: str | None) -> None:
     if not doi:
         return
-    identifier = BlankNode()
+    identifier = out.blank()
     out.add(node, ADMS.identifier, identifier)
     out.add(identifier, RDF.type, ADMS.Identifier)
-    out.add(identifier, SKOS.notation, Literal(f"https://doi.org/{doi}", datatype=XSD.anyURI))
+    out.add(identifier, SKOS.notation, out.literal(f"https://doi.org/{doi}", XSD.anyURI))
 
 
-def _temporal(out: _Triples, node: Subject, coverage: TemporalCoverage | None) -> None:
+def _temporal(out: _Triples, node: Any, coverage: TemporalCoverage | None) -> None:
     if coverage is None or not (coverage.start or coverage.end):
         return
-    period = BlankNode()
+    period = out.blank()
     out.add(node, DCT.temporal, period)
     out.add(period, RDF.type, DCT.PeriodOfTime)
     if coverage.start:
-        out.add(period, DCAT.startDate, date_literal(coverage.start))
+        out.add(period, DCAT.startDate, out.date_term(coverage.start))
     if coverage.end:
-        out.add(period, DCAT.endDate, date_literal(coverage.end))
+        out.add(period, DCAT.endDate, out.date_term(coverage.end))
 
 
-def _spatial(out: _Triples, node: Subject, spatial: SpatialCoverage | None) -> None:
+def _spatial(out: _Triples, node: Any, spatial: SpatialCoverage | None) -> None:
     """A `dct:Location` with the geometry as GeoJSON and WKT, and its envelope as `dcat:bbox`.
 
     The envelope is a GML literal (GeoDCAT-AP allows GML, WKT or GeoJSON): readers, ours and
@@ -271,17 +326,17 @@ def _spatial(out: _Triples, node: Subject, spatial: SpatialCoverage | None) -> N
     geometry = spatial.geom if spatial else None
     if not geometry or not geometry.get("coordinates"):
         return
-    location = BlankNode()
+    location = out.blank()
     out.add(node, DCT.spatial, location)
     out.add(location, RDF.type, DCT.Location)
     out.add(
         location,
         LOCN.geometry,
-        Literal(json.dumps(geometry, separators=(",", ":")), datatype=GSP.geoJSONLiteral),
+        out.literal(json.dumps(geometry, separators=(",", ":")), GSP.geoJSONLiteral),
     )
     wkt = geometry_wkt(geometry)
     if wkt:
-        out.add(location, LOCN.geometry, Literal(wkt, datatype=GSP.wktLiteral))
+        out.add(location, LOCN.geometry, out.literal(wkt, GSP.wktLiteral))
     envelope = geometry_envelope(geometry)
     if envelope:
         west, south, east, north = envelope
@@ -290,7 +345,7 @@ def _spatial(out: _Triples, node: Subject, spatial: SpatialCoverage | None) -> N
             f"<gml:lowerCorner>{west!r} {south!r}</gml:lowerCorner>"
             f"<gml:upperCorner>{east!r} {north!r}</gml:upperCorner></gml:Envelope>"
         )
-        out.add(location, DCAT.bbox, Literal(gml, datatype=GSP.gmlLiteral))
+        out.add(location, DCAT.bbox, out.literal(gml, GSP.gmlLiteral))
 
 
 def _positions(value: Any) -> Iterable[Sequence[float]]:
@@ -332,7 +387,7 @@ def geometry_wkt(geometry: dict[str, Any]) -> str | None:
     return None
 
 
-def _resolution(out: _Triples, node: Subject, text: Any) -> None:
+def _resolution(out: _Triples, node: Any, text: Any) -> None:
     """The reader's resolution text (`12.5 m`, `2.0 km`, `1/25000`) as GeoDCAT-AP says it."""
     if not isinstance(text, str) or not text:
         return
@@ -340,11 +395,9 @@ def _resolution(out: _Triples, node: Subject, text: Any) -> None:
     try:
         if distance and distance.group(2) == "m":
             metres = float(distance.group(1))
-            out.add(
-                node, DCAT.spatialResolutionInMeters, Literal(repr(metres), datatype=XSD.decimal)
-            )
+            out.add(node, DCAT.spatialResolutionInMeters, out.literal(repr(metres), XSD.decimal))
             return
-        measurement = BlankNode()
+        measurement = out.blank()
         if distance:
             value = float(distance.group(1))
             metric = GEODCATAP.spatialResolutionAsDistance
@@ -356,19 +409,19 @@ def _resolution(out: _Triples, node: Subject, text: Any) -> None:
     out.add(node, DQV.hasQualityMeasurement, measurement)
     out.add(measurement, RDF.type, DQV.QualityMeasurement)
     out.add(measurement, DQV.isMeasurementOf, metric)
-    out.add(measurement, DQV.value, Literal(repr(value), datatype=XSD.decimal))
+    out.add(measurement, DQV.value, out.literal(repr(value), XSD.decimal))
     if distance:
         out.add(measurement, SDMX_ATTR.unitMeasure, _DISTANCE_UNITS[distance.group(2)])
 
 
-def _contacts(out: _Triples, node: Subject, contacts: Iterable[ContactPointDraft]) -> None:
+def _contacts(out: _Triples, node: Any, contacts: Iterable[ContactPointDraft]) -> None:
     """Contact points as vCards; other roles as FOAF agents, or as vCards when they have a
     contact form (FOAF has no place for one, and the reader reads both)."""
     for contact in contacts:
         predicate = ROLE_PREDICATES.get(contact.role)
         if predicate is None or not (contact.name or contact.email or contact.contact_form):
             continue
-        agent = BlankNode()
+        agent = out.blank()
         out.add(node, predicate, agent)
         if contact.role == ContactRole.CONTACT or contact.contact_form:
             out.add(agent, RDF.type, VCARD.Kind)
@@ -376,13 +429,13 @@ def _contacts(out: _Triples, node: Subject, contacts: Iterable[ContactPointDraft
                 out.add(agent, RDF.type, FOAF.Agent)
             out.text(agent, VCARD.fn, contact.name)
             if contact.email:
-                out.add(agent, VCARD.hasEmail, NamedNode(_mailto(contact.email)))
+                out.add(agent, VCARD.hasEmail, out.named(_mailto(contact.email)))
             out.iri(agent, VCARD.hasURL, contact.contact_form)
         else:
             out.add(agent, RDF.type, FOAF.Agent)
             out.text(agent, FOAF.name, contact.name)
             if contact.email:
-                out.add(agent, FOAF.mbox, NamedNode(_mailto(contact.email)))
+                out.add(agent, FOAF.mbox, out.named(_mailto(contact.email)))
 
 
 def _mailto(email: str) -> str:
@@ -392,11 +445,11 @@ def _mailto(email: str) -> str:
     return "mailto:" + address
 
 
-def _schema(out: _Triples, node: Subject, schema: SchemaRef | None) -> None:
+def _schema(out: _Triples, node: Any, schema: SchemaRef | None) -> None:
     iri = absolute_iri(schema.url) if schema else None
     if schema is None or iri is None:
         return
-    standard = NamedNode(iri)
+    standard = out.named(iri)
     out.add(node, DCT.conformsTo, standard)
     out.add(standard, RDF.type, DCT.Standard)
     out.text(standard, DCT.title, schema.name)
@@ -410,19 +463,19 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
-def _license_object(out: _Triples, node: Subject, license_id: str, licenses: LicenseTable) -> None:
+def _license_object(out: _Triples, node: Any, license_id: str, licenses: LicenseTable) -> None:
     known = licenses.get(license_id)
     url = absolute_iri(known.url) if known else None
     if url:
-        out.add(node, DCT.license, NamedNode(url))
-        out.add(NamedNode(url), RDF.type, DCT.LicenseDocument)
+        out.add(node, DCT.license, out.named(url))
+        out.add(out.named(url), RDF.type, DCT.LicenseDocument)
     else:
         out.labelled(node, DCT.license, known.title if known else license_id, DCT.LicenseDocument)
 
 
 def _rights(
     out: _Triples,
-    node: Subject,
+    node: Any,
     dcat: dict[str, Any],
     license_id: str | None,
     access_type: str | None,
@@ -437,27 +490,27 @@ def _rights(
         _license_object(out, node, license_id, licenses or default_licenses())
     code = ACCESS_RIGHT_CODES.get(access_type or "")
     if code and not _texts(dcat.get("accessRights")):
-        out.add(node, DCT.accessRights, NamedNode(ACCESS_RIGHTS + code))
+        out.add(node, DCT.accessRights, out.named(ACCESS_RIGHTS + code))
 
 
 def _distribution(
-    out: _Triples, dataset: Subject, resource: ResourceDraft, licenses: LicenseTable | None
+    out: _Triples, dataset: Any, resource: ResourceDraft, licenses: LicenseTable | None
 ) -> None:
     url = absolute_iri(resource.url)
     if url is None:
         return
     uri = absolute_iri(resource.harvest.uri)
-    node: Subject = NamedNode(uri) if uri else BlankNode()
+    node: Any = out.named(uri) if uri else out.blank()
     out.add(dataset, DCAT.distribution, node)
     out.add(node, RDF.type, DCAT.Distribution)
-    out.add(node, DCAT.accessURL, NamedNode(url))
+    out.add(node, DCAT.accessURL, out.named(url))
     if resource.type != ResourceType.API:
-        out.add(node, DCAT.downloadURL, NamedNode(url))
+        out.add(node, DCAT.downloadURL, out.named(url))
     else:
-        service = BlankNode()
+        service = out.blank()
         out.add(node, DCAT.accessService, service)
         out.add(service, RDF.type, DCAT.DataService)
-        out.add(service, DCAT.endpointURL, NamedNode(url))
+        out.add(service, DCAT.endpointURL, out.named(url))
     out.text(node, DCT.title, resource.title)
     out.text(node, DCT.description, resource.description)
     out.text(node, DCT.identifier, resource.harvest.dct_identifier)
@@ -478,16 +531,16 @@ def _distribution(
         out.add(
             node,
             DCAT.byteSize,
-            Literal(str(resource.filesize), datatype=XSD.nonNegativeInteger),
+            out.literal(str(resource.filesize), XSD.nonNegativeInteger),
         )
     checksum = resource.checksum
     algorithm = SPDX_ALGORITHM_IRIS.get(checksum.type.value) if checksum else None
     if checksum and algorithm:
-        node_checksum = BlankNode()
+        node_checksum = out.blank()
         out.add(node, SPDX.checksum, node_checksum)
         out.add(node_checksum, RDF.type, SPDX.Checksum)
         out.add(node_checksum, SPDX.algorithm, algorithm)
-        out.add(node_checksum, SPDX.checksumValue, Literal(checksum.value, datatype=XSD.hexBinary))
+        out.add(node_checksum, SPDX.checksumValue, out.literal(checksum.value, XSD.hexBinary))
     _schema(out, node, resource.schema_)
     extras = resource.extras.get("dcat") or {}
     for key, predicate, kind in RIGHTS:
@@ -502,12 +555,26 @@ def dataservice_triples(
     view: DataserviceView, licenses: LicenseTable | None = None
 ) -> list[Triple]:
     """The DCAT-AP description of one dataservice (see the module docstring)."""
-    draft = view.draft
     out = _Triples()
-    node = NamedNode(view.iri)
+    _describe_dataservice(out, view, licenses)
+    return out.items
+
+
+def dataservice_ntriples(view: DataserviceView, licenses: LicenseTable | None = None) -> list[str]:
+    """`dataservice_triples` as N-Triples lines, built as text."""
+    out = _NTriplesLines()
+    _describe_dataservice(out, view, licenses)
+    return out.items
+
+
+def _describe_dataservice(
+    out: _Triples, view: DataserviceView, licenses: LicenseTable | None
+) -> None:
+    draft = view.draft
+    node = out.named(view.iri)
     out.add(node, RDF.type, DCAT.DataService)
-    out.add(node, DCT.identifier, Literal(view.identifier))
-    out.add(node, DCT.title, Literal(draft.title))
+    out.add(node, DCT.identifier, out.literal(view.identifier))
+    out.add(node, DCT.title, out.literal(draft.title))
     out.text(node, DCT.description, draft.description)
     _keywords(out, node, draft.tags)
     _dates(out, node, draft.harvest, view.created_at, view.last_modified)
@@ -524,9 +591,8 @@ def dataservice_triples(
         _license_object(out, node, draft.license, licenses or default_licenses())
     code = ACCESS_RIGHT_CODES.get(draft.access_type or "")
     if code:
-        out.add(node, DCT.accessRights, NamedNode(ACCESS_RIGHTS + code))
+        out.add(node, DCT.accessRights, out.named(ACCESS_RIGHTS + code))
     for served in view.served:
-        dataset = NamedNode(served.iri)
+        dataset = out.named(served.iri)
         out.add(node, DCAT.servesDataset, dataset)
-        out.add(dataset, DCT.identifier, Literal(served.identifier))
-    return out.items
+        out.add(dataset, DCT.identifier, out.literal(served.identifier))

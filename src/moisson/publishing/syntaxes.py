@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph
 from pyoxigraph import RdfFormat, Triple
@@ -175,6 +176,46 @@ def stream(triples: Iterable[Triple], syntax: Syntax) -> Iterator[bytes]:
     finally:
         stopped.set()
         worker.join(timeout=5)
+
+
+class _TextReader:
+    """A binary file object over N-Triples text items, read lazily by pyoxigraph's parser."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = iter(texts)
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._pending) < size:
+            text = next(self._texts, None)
+            if text is None:
+                break
+            self._pending += text.encode()
+        if size < 0:
+            size = len(self._pending)
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+
+def stream_ntriples(texts: Iterable[str], syntax: Syntax) -> Iterator[bytes]:
+    """The serialization in `syntax` of a graph given as N-Triples text (`texts`, each a
+    run of whole lines), chunk by chunk. N-Triples is sent as it is; every other syntax is
+    parsed and serialized by pyoxigraph, streaming too."""
+    if syntax is N_TRIPLES:
+        buffer: list[bytes] = []
+        size = 0
+        for text in texts:
+            data = text.encode()
+            buffer.append(data)
+            size += len(data)
+            if size >= CHUNK_BYTES:
+                yield b"".join(buffer)
+                buffer, size = [], 0
+        if buffer:
+            yield b"".join(buffer)
+        return
+    reader = cast("IO[bytes]", _TextReader(texts))  # all the parser calls is `read`
+    yield from stream(pyoxigraph.parse(reader, RdfFormat.N_TRIPLES), syntax)
 
 
 def serialize(triples: Iterable[Triple], syntax: Syntax) -> bytes:

@@ -10,11 +10,12 @@ read: the ids and versions of what it lists, so any change to the page changes i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
@@ -33,6 +34,7 @@ from moisson.domain.drafts import (
 from moisson.domain.enums import ChecksumType, ContactRole, Frequency, ResourceType
 from moisson.errors import InvalidInput, NotFound
 from moisson.publishing.catalog import CatalogInfo, PageLinks
+from moisson.publishing.construct import construct
 from moisson.publishing.views import Agent, DataserviceView, DatasetView, ServedDataset
 from moisson.storage.models import ContactPoint, Dataservice, Dataset, Organization, Resource
 from moisson.storage.repositories import catalog as catalog_repo
@@ -73,25 +75,36 @@ def api_base(settings: Settings) -> str:
 # bench/bench_catalog.py). Enumerations and the resources' JSON dates are still converted.
 
 
+# Enumerations by value, as dicts: calling the Enum class costs more than the lookup it
+# makes (thousands of calls per page).
+_ROLES = {m.value: m for m in ContactRole}
+_CHECKSUM_TYPES = {m.value: m for m in ChecksumType}
+_RESOURCE_TYPES = {m.value: m for m in ResourceType}
+_FREQUENCIES = {m.value: m for m in Frequency}
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
 
 
-def _contacts(ids: Iterable[str], points: dict[str, ContactPoint]) -> tuple[ContactPointDraft, ...]:
+def _contacts(ids: Iterable[str], points: Mapping[str, Any]) -> tuple[ContactPointDraft, ...]:
     drafts = []
     for point_id in ids:
         point = points.get(point_id)
         if point is None:
             continue
-        try:
-            role = ContactRole(point.role)
-        except ValueError:
+        role = _ROLES.get(point.role)
+        if role is None:
             continue
         drafts.append(
-            ContactPointDraft.model_construct(
-                name=point.name, email=point.email, contact_form=point.contact_form, role=role
+            construct(
+                ContactPointDraft,
+                name=point.name,
+                email=point.email,
+                contact_form=point.contact_form,
+                role=role,
             )
         )
     return tuple(drafts)
@@ -100,8 +113,8 @@ def _contacts(ids: Iterable[str], points: dict[str, ContactPoint]) -> tuple[Cont
 def _schema(value: dict[str, Any] | None) -> SchemaRef | None:
     if not value:
         return None
-    return SchemaRef.model_construct(
-        name=value.get("name"), url=value.get("url"), version=value.get("version")
+    return construct(
+        SchemaRef, name=value.get("name"), url=value.get("url"), version=value.get("version")
     )
 
 
@@ -109,20 +122,17 @@ _RESOURCE_HARVEST_KEYS = frozenset(ResourceHarvestMeta.model_fields)
 _NO_HARVEST = ResourceHarvestMeta()
 
 
-def _resource(row: Resource) -> ResourceDraft:
+def _resource(row: Resource | Row[Any]) -> ResourceDraft:
     checksum = None
     if row.checksum_value:
-        try:
-            kind = ChecksumType(row.checksum_type or "sha1")
-        except ValueError:
-            kind = None
-        checksum = Checksum.model_construct(type=kind, value=row.checksum_value) if kind else None
-    try:
-        resource_type = ResourceType(row.type)
-    except ValueError:
-        resource_type = ResourceType.OTHER
+        kind = _CHECKSUM_TYPES.get(row.checksum_type or "sha1")
+        checksum = construct(Checksum, type=kind, value=row.checksum_value) if kind else None
+    resource_type = _RESOURCE_TYPES.get(row.type, ResourceType.OTHER)
     harvest = {k: v for k, v in (row.harvest or {}).items() if k in _RESOURCE_HARVEST_KEYS}
-    return ResourceDraft.model_construct(
+    # JSON holds the dates as text: only then is this small part validated (parsed).
+    dated = "issued_at" in harvest or "modified_at" in harvest
+    return construct(
+        ResourceDraft,
         url=row.url,
         title=row.title,
         description=row.description or "",
@@ -134,14 +144,20 @@ def _resource(row: Resource) -> ResourceDraft:
         filetype=row.filetype,
         schema_=_schema(row.schema),
         extras=dict(row.extras or {}),
-        # JSON holds the dates as text: this small part is validated (parsed).
-        harvest=ResourceHarvestMeta.model_validate(harvest) if harvest else _NO_HARVEST,
+        harvest=(
+            ResourceHarvestMeta.model_validate(harvest)
+            if dated
+            else construct(ResourceHarvestMeta, **harvest)
+            if harvest
+            else _NO_HARVEST
+        ),
     )
 
 
-def _harvest(row: Dataset | Dataservice) -> HarvestMeta:
+def _harvest(row: Dataset | Dataservice | Row[Any]) -> HarvestMeta:
     extra = row.harvest_extra or {}
-    return HarvestMeta.model_construct(
+    return construct(
+        HarvestMeta,
         remote_url=row.harvest_remote_url,
         uri=row.harvest_uri,
         dct_identifier=row.harvest_dct_identifier,
@@ -155,29 +171,37 @@ def _harvest(row: Dataset | Dataservice) -> HarvestMeta:
 
 
 def _frequency(value: str | None) -> Frequency | None:
-    try:
-        return Frequency(value) if value else None
-    except ValueError:
-        return None
+    return _FREQUENCIES.get(value) if value else None
 
 
 def _temporal(start: date | None, end: date | None) -> TemporalCoverage | None:
-    return TemporalCoverage.model_construct(start=start, end=end) if start or end else None
+    return construct(TemporalCoverage, start=start, end=end) if start or end else None
 
 
 def _spatial(value: dict[str, Any] | None) -> SpatialCoverage | None:
     if not value or not value.get("geom"):
         return None
-    return SpatialCoverage.model_construct(
+    return construct(
+        SpatialCoverage,
         geom=value.get("geom"),
         zones=tuple(value.get("zones") or ()),
         granularity=value.get("granularity"),
     )
 
 
-def dataset_view(row: Dataset, points: dict[str, ContactPoint], base_url: str) -> DatasetView:
-    """A stored dataset (resources loaded) as the serializer's view."""
-    draft = DatasetDraft.model_construct(
+def dataset_view(
+    row: Dataset | Row[Any],
+    points: Mapping[str, Any],
+    base_url: str,
+    resources: Sequence[Resource | Row[Any]] | None = None,
+) -> DatasetView:
+    """A stored dataset as the serializer's view: an ORM row with its resources loaded, or
+    a plain row of `catalog_repo.DATASET_COLUMNS` with its `resources` rows."""
+    if resources is None:
+        assert isinstance(row, Dataset)  # noqa: S101 (plain rows come with their resources)
+        resources = row.resources
+    draft = construct(
+        DatasetDraft,
         title=row.title,
         description=row.description or "",
         acronym=row.acronym,
@@ -188,7 +212,7 @@ def dataset_view(row: Dataset, points: dict[str, ContactPoint], base_url: str) -
         spatial=_spatial(row.spatial),
         contact_points=_contacts(row.contact_point_ids or (), points),
         schema_=_schema(row.schema),
-        resources=tuple(_resource(r) for r in row.resources),
+        resources=tuple(_resource(r) for r in resources),
         extras=dict(row.extras or {}),
         access_type=row.access_type,
         access_type_reason_category=row.access_type_reason_category,
@@ -206,7 +230,7 @@ def dataset_view(row: Dataset, points: dict[str, ContactPoint], base_url: str) -
 
 def dataservice_view(
     row: Dataservice,
-    points: dict[str, ContactPoint],
+    points: Mapping[str, Any],
     references: dict[str, tuple[str | None, str | None]],
     base_url: str,
 ) -> DataserviceView:
@@ -218,12 +242,15 @@ def dataservice_view(
         reference = DatasetView(
             id=dataset_id,
             base_url=base_url,
-            draft=DatasetDraft.model_construct(
-                title="", harvest=HarvestMeta.model_construct(uri=uri, dct_identifier=identifier)
+            draft=construct(
+                DatasetDraft,
+                title="",
+                harvest=construct(HarvestMeta, uri=uri, dct_identifier=identifier),
             ),
         )
         served.append(ServedDataset(iri=reference.iri, identifier=reference.identifier))
-    draft = DataserviceDraft.model_construct(
+    draft = construct(
+        DataserviceDraft,
         title=row.title,
         description=row.description or "",
         base_api_url=row.base_api_url,
@@ -319,11 +346,14 @@ def _points(session: Session, rows: Sequence[Dataset | Dataservice]) -> dict[str
 
 
 def _validator(
-    salt: str, rows: Sequence[Dataset | Dataservice], total: int
+    salt: str, rows: Sequence[Any], total: int, kinds: Sequence[str] | None = None
 ) -> tuple[str, datetime | None]:
+    """`kinds[i]` names what `rows[i]` is (`Dataset`, `Dataservice`); by default the ORM
+    class name, which plain rows do not have."""
     digest = hashlib.sha256(f"{salt}|{total}".encode())
-    for row in rows:
-        digest.update(f"|{type(row).__name__}:{row.id}:{row.version}".encode())
+    for position, row in enumerate(rows):
+        kind = kinds[position] if kinds is not None else type(row).__name__
+        digest.update(f"|{kind}:{row.id}:{row.version}".encode())
     stamps = [_aware(row.last_modified) for row in rows]
     present = [s for s in stamps if s is not None]
     return f'"{digest.hexdigest()[:32]}"', max(present) if present else None
@@ -338,21 +368,25 @@ def catalog_page(
     salt: str,
 ) -> CatalogPage:
     """One page: `links` carries the page asked for; its total is filled in here."""
-    rows, total = catalog_repo.datasets_page(session, filters, links.page, links.page_size)
+    rows, total = catalog_repo.dataset_rows_page(session, filters, links.page, links.page_size)
     if not rows and links.page > 1:
         raise NotFound()  # past the last page, as the JSON lists answer (page 1 never is)
-    services = catalog_repo.dataservices_for_page(
-        session, filters, (r.id for r in rows), first_page=links.page == 1
+    ids = [r.id for r in rows]
+    resources = catalog_repo.resource_rows(session, ids)
+    services = catalog_repo.dataservices_for_page(session, filters, ids, first_page=links.page == 1)
+    listed: list[Any] = [*rows, *services]
+    points = catalog_repo.contact_rows(
+        session, (cid for row in listed for cid in row.contact_point_ids or ())
     )
-    points = _points(session, [*rows, *services])
     references = catalog_repo.dataset_references(
         session, (i for s in services for i in s.dataset_ids or ())
     )
     base = api_base(settings)
-    etag, last_modified = _validator(salt, [*rows, *services], total)
+    kinds = ["Dataset"] * len(rows) + ["Dataservice"] * len(services)
+    etag, last_modified = _validator(salt, listed, total, kinds)
     return CatalogPage(
         info=info,
-        datasets=tuple(dataset_view(r, points, base) for r in rows),
+        datasets=tuple(dataset_view(r, points, base, resources[r.id]) for r in rows),
         dataservices=tuple(dataservice_view(s, points, references, base) for s in services),
         links=PageLinks(
             base=links.base,

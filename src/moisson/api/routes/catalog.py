@@ -23,7 +23,7 @@ from moisson.api.openapi import ERROR_DESCRIPTIONS, json_response, ref
 from moisson.api.pagination import MAX_PAGE
 from moisson.errors import NotFound
 from moisson.publishing import syntaxes
-from moisson.publishing.catalog import PageLinks, page_triples
+from moisson.publishing.catalog import PageLinks, page_ntriples
 from moisson.services import catalog
 
 router = APIRouter(tags=["catalog"])
@@ -104,9 +104,9 @@ def _answer(
         headers["Vary"] = "Accept"
     if _not_modified(request, page):
         return Response(status_code=304, headers=headers)
-    triples = page_triples(page.info, page.datasets, page.dataservices, page.links)
+    texts = page_ntriples(page.info, page.datasets, page.dataservices, page.links)
     return StreamingResponse(
-        syntaxes.stream(triples, syntax),
+        syntaxes.stream_ntriples(texts, syntax),
         media_type=f"{syntax.media_type}; charset=utf-8",
         headers=headers,
     )
