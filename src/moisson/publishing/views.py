@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from pyoxigraph import NamedNode
+
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 
 #: IRI schemes a harvested URI may keep as the subject of the published description.
@@ -25,6 +27,12 @@ def absolute_iri(value: str | None) -> str | None:
         return None
     value = value.strip()
     if not value.lower().startswith(_IRI_SCHEMES) or _NOT_IN_IRI.search(value):
+        return None
+    # The catalog writes IRIs as text: a malformed one (`http://[bad`) would make the page
+    # unreadable for every parser, so pyoxigraph's IRI parser (under 1 µs) decides.
+    try:
+        NamedNode(value)
+    except ValueError:
         return None
     return value
 

@@ -61,6 +61,16 @@ def test_a_dataset_description_in_text_is_the_same_graph_as_its_triples() -> Non
     )
 
 
+def test_a_malformed_harvested_uri_falls_back_to_the_local_iri_and_the_text_parses() -> None:
+    # No forbidden character, yet not an IRI: written as text it would break the whole page.
+    draft = DatasetDraft(title="URI cassée", harvest=HarvestMeta(uri="http://[bad"))
+    view = DatasetView(id="6566f8bb7a2f6c1e3f2b4a11", base_url=BASE, draft=draft)
+    text = "".join(dataset_ntriples(view)).encode()
+    subjects = {str(t.subject) for t in pyoxigraph.parse(text, format=RdfFormat.N_TRIPLES)}
+    assert f"<{view.local_iri}>" in subjects
+    assert not any("[bad" in subject for subject in subjects)
+
+
 def test_a_dataservice_description_in_text_is_the_same_graph_as_its_triples() -> None:
     draft = DataserviceDraft(
         title='API "vélo"',
