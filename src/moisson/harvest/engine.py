@@ -9,7 +9,8 @@ loads the batch lookups, processes the records, and ends with a checkpoint (writ
 commit) before the next pull. A long batch also commits after `COMMIT_EVERY_ITEMS` items or
 when its transaction is `COMMIT_EVERY_SECONDS` old: on SQLite that transaction holds the
 write lock (`BEGIN IMMEDIATE`, `moisson.storage.session`), which an API write may be waiting
-for. So progress shows live, and a crash loses at most one batch, which the next run redoes.
+for; and on SQLite it commits after the item in hand as soon as another writer of the process
+queues at the fair write gate (`moisson.storage.write_gate`). So progress shows live, and a crash loses at most one batch, which the next run redoes.
 The engine's sessions wait up to `database.worker_lock_timeout` for a lock.
 
 Within a transaction: a record reconciled through the ORM (a changed record, a dataservice,
@@ -143,7 +144,7 @@ from moisson.storage.models import (
 from moisson.storage.repositories import harvest_runs, harvested, records
 from moisson.storage.repositories.pages import DbPageCache
 from moisson.storage.repositories.records import RecordState
-from moisson.storage.session import patient, read_only
+from moisson.storage.session import patient, read_only, write_gate_of
 
 logger = logging.getLogger(__name__)
 ITEM_LOGGER = "moisson.harvest.item"
@@ -486,6 +487,8 @@ class Pipeline:
         self._uncommitted = 0
         self._last_checkpoint = time.monotonic()
         self._prefetched: Prefetched | None = None
+        # On SQLite, another writer of this process queued behind the run's transaction.
+        self._write_gate = write_gate_of(session)
 
     def run(self) -> None:
         with log_context(source_id=self.source.id, job_id=self.job.id):
@@ -645,6 +648,7 @@ class Pipeline:
         if (
             self._uncommitted >= COMMIT_EVERY_ITEMS
             or time.monotonic() - self._last_checkpoint >= COMMIT_EVERY_SECONDS
+            or (self._write_gate is not None and self._write_gate.waiting > 0)
         ):
             self._checkpoint()
 

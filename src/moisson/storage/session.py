@@ -262,6 +262,16 @@ def end_before_wait(session: Session) -> None:
         session.info[_AFTER_READ] = actions
 
 
+def write_gate_of(session: Session) -> FairWriteGate | None:
+    """The fair write gate the write transactions of `session` take (SQLite), else `None`.
+    A long writer checks `waiting` on it to commit early when another writer queues."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite":
+        return None
+    return gate_for(str(engine.url))
+
+
 def is_database_busy(exc: BaseException) -> bool:
     """True for a lock wait that ran out, a full connection pool, or another transient
     refusal of the database: answered 503 with `Retry-After`, never 500."""
