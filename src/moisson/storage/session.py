@@ -6,7 +6,9 @@ Two kinds of session share one engine:
   `BEGIN IMMEDIATE`, which takes the database's single write lock up front. A transaction
   that reads then writes would otherwise fail at once ("database is locked") whenever
   another connection committed in between: SQLite cannot upgrade a read snapshot that is
-  stale, and its busy handler does not help there. Writers therefore queue at BEGIN.
+  stale, and its busy handler does not help there. Writers therefore queue at BEGIN: the
+  writers of this process first in arrival order at a fair gate (`write_gate`), so a
+  waiting API write is handed the lock rather than polling for it.
 - read-only sessions (`read_only`): a deferred `BEGIN` on SQLite, which in WAL mode never
   waits for the write lock nor blocks a writer. Flushing changes from one is a bug and
   raises; a small write a read request still wants (an API key's "last used" stamp) is
@@ -131,6 +133,9 @@ def _sqlite_end(*, commit: bool) -> Callable[[Connection], None]:
         if _GATE not in conn.info:
             return
         dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # the connection is gone, and its transaction with it
+            _release_gate(conn.info)
+            return
         if commit:
             dbapi.commit()  # if it raises, the transaction is open: its rollback releases
             _release_gate(conn.info)

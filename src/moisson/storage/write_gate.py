@@ -31,7 +31,9 @@ class GateTimeout(OperationalError):
         super().__init__(
             "BEGIN IMMEDIATE",
             None,
-            sqlite3.OperationalError(f"database is locked (waited {waited:.2f} s for the write gate)"),
+            sqlite3.OperationalError(
+                f"database is locked (waited {waited:.2f} s for the write gate)"
+            ),
         )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from tests.dcat_catalog import wait_until
 
 from moisson.config import Settings
@@ -83,12 +84,21 @@ def test_a_wait_that_runs_out_reads_as_a_busy_database_and_leaves_the_line() -> 
 def test_a_waiter_that_gives_up_does_not_block_the_one_behind_it() -> None:
     gate = FairWriteGate()
     gate.acquire(1.0)
-    impatient = threading.Thread(target=lambda: pytest.raises(GateTimeout, gate.acquire, 0.3))
+    gave_up: list[BaseException] = []
+
+    def impatient_writer() -> None:
+        try:
+            gate.acquire(0.3)
+        except GateTimeout as exc:
+            gave_up.append(exc)
+
+    impatient = threading.Thread(target=impatient_writer)
     impatient.start()
     assert wait_until(lambda: gate.waiting == 1, timeout=5)
     order: list[str] = []
     patient = _queue_up(gate, "patient", order)
     impatient.join(5)  # gave up while the gate was still held
+    assert len(gave_up) == 1
     assert gate.waiting == 1
     gate.release()
     patient.join(5)
@@ -132,9 +142,7 @@ def test_a_write_session_holds_the_gate_until_commit_and_rollback(engine: Engine
             _gate(engine).acquire(0.05)  # held for the whole transaction
     _gate(engine).acquire(0.05)  # committed: handed on
     _gate(engine).release()
-    with pytest.raises(ValueError), unit_of_work(sessions) as session:
-        session.execute(text("INSERT INTO notes VALUES ('two')"))
-        raise ValueError
+    _write_then_fail(sessions)
     _gate(engine).acquire(0.05)  # rolled back: handed on
     _gate(engine).release()
     session = sessions()
@@ -144,6 +152,20 @@ def test_a_write_session_holds_the_gate_until_commit_and_rollback(engine: Engine
     _gate(engine).release()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT body FROM notes")).scalars().all() == ["one"]
+
+
+class _Failed(Exception):
+    pass
+
+
+def _write_then_fail(sessions: sessionmaker[Session]) -> None:
+    try:
+        with unit_of_work(sessions) as session:
+            session.execute(text("INSERT INTO notes VALUES ('two')"))
+            raise _Failed
+    except _Failed:
+        return
+    raise AssertionError("the block did not fail")
 
 
 def test_reads_pass_while_a_writer_holds_the_gate(engine: Engine) -> None:
@@ -194,6 +216,7 @@ def test_a_writer_gives_up_after_the_lock_timeout_with_a_busy_error(engine: Engi
         thread.start()
         thread.join(5)
         waited = time.monotonic() - started
-    assert len(failures) == 1 and is_database_busy(failures[0])
+    assert len(failures) == 1
+    assert is_database_busy(failures[0])
     assert 0.4 <= waited < 3.0  # the lock timeout (0.5 s), not a minute
     assert _gate(engine).waiting == 0
