@@ -6,7 +6,9 @@ Two kinds of session share one engine:
   `BEGIN IMMEDIATE`, which takes the database's single write lock up front. A transaction
   that reads then writes would otherwise fail at once ("database is locked") whenever
   another connection committed in between: SQLite cannot upgrade a read snapshot that is
-  stale, and its busy handler does not help there. Writers therefore queue at BEGIN.
+  stale, and its busy handler does not help there. Writers therefore queue at BEGIN: the
+  writers of this process first in arrival order at a fair gate (`write_gate`), so a
+  waiting API write is handed the lock rather than polling for it.
 - read-only sessions (`read_only`): a deferred `BEGIN` on SQLite, which in WAL mode never
   waits for the write lock nor blocks a writer. Flushing changes from one is a bug and
   raises; a small write a read request still wants (an API key's "last used" stamp) is
@@ -22,6 +24,7 @@ and `Retry-After` (`is_database_busy`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +37,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
+from moisson.storage.write_gate import FairWriteGate, gate_for
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ LOCK_TIMEOUT = "moisson_lock_timeout"
 #: `Session.info` key marking a read-only session.
 READ_ONLY_INFO = "moisson_read_only"
 _AFTER_READ = "moisson_after_read"
+#: `Connection.info` key: the write gate this connection's transaction holds (SQLite).
+_GATE = "moisson_write_gate"
 
 #: PostgreSQL SQLSTATEs of a lock or statement wait that ran out, a deadlock, a
 #: serialization failure and a server refusing connections: all transient, worth a retry.
@@ -60,8 +66,15 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": lock_timeout})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling breaks SAVEPOINTs: we emit BEGIN ourselves.
-        event.listen(engine, "begin", _sqlite_begin(lock_timeout))
+        # pysqlite's own transaction handling breaks SAVEPOINTs: we emit BEGIN ourselves,
+        # after this process's writers have taken their turn at the fair gate.
+        gate = gate_for(str(engine.url))
+        event.listen(engine, "begin", _sqlite_begin(lock_timeout, gate))
+        event.listen(engine, "commit", _sqlite_end(commit=True))
+        event.listen(engine, "rollback", _sqlite_end(commit=False))
+        # A connection checked in or dropped mid-transaction must not keep the gate.
+        event.listen(engine.pool, "checkin", _release_gate_of_record)
+        event.listen(engine.pool, "invalidate", _release_gate_of_record)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if url.startswith("postgresql+psycopg:"):
@@ -83,16 +96,66 @@ def _ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
-def _sqlite_begin(default_timeout: float) -> Callable[[Connection], None]:
+def _sqlite_begin(default_timeout: float, gate: FairWriteGate) -> Callable[[Connection], None]:
     def begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        busy = _ms(options.get(LOCK_TIMEOUT, default_timeout))
-        if conn.info.get("busy_timeout") != busy:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
-            conn.info["busy_timeout"] = busy
-        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+        timeout = float(options.get(LOCK_TIMEOUT, default_timeout))
+        if options.get(READ_ONLY):
+            _set_busy_timeout(conn, _ms(timeout))
+            conn.exec_driver_sql("BEGIN")
+            return
+        started = time.monotonic()
+        gate.acquire(timeout)
+        conn.info[_GATE] = gate
+        try:
+            # What is left of the wait goes to SQLite's busy handler (another process).
+            _set_busy_timeout(conn, _ms(max(0.0, timeout - (time.monotonic() - started))))
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_gate(conn.info)
+            raise
 
     return begin
+
+
+def _set_busy_timeout(conn: Connection, busy: int) -> None:
+    if conn.info.get("busy_timeout") != busy:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
+        conn.info["busy_timeout"] = busy
+
+
+def _sqlite_end(*, commit: bool) -> Callable[[Connection], None]:
+    """Hand the gate on once the transaction has really ended. SQLAlchemy fires this event
+    before it commits or rolls back, so the listener ends the transaction itself (the
+    driver's own call that follows then has nothing left to do)."""
+
+    def end(conn: Connection) -> None:
+        if _GATE not in conn.info:
+            return
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # the connection is gone, and its transaction with it
+            _release_gate(conn.info)
+            return
+        if commit:
+            dbapi.commit()  # if it raises, the transaction is open: its rollback releases
+            _release_gate(conn.info)
+            return
+        try:
+            dbapi.rollback()
+        finally:
+            _release_gate(conn.info)
+
+    return end
+
+
+def _release_gate(info: dict[Any, Any]) -> None:
+    gate = info.pop(_GATE, None)
+    if gate is not None:
+        gate.release()
+
+
+def _release_gate_of_record(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    _release_gate(record.info)
 
 
 def _postgres_begin(default_timeout: float) -> Callable[[Connection], None]:
@@ -202,6 +265,16 @@ def end_before_wait(session: Session) -> None:
     session.commit()
     if actions:
         session.info[_AFTER_READ] = actions
+
+
+def write_gate_of(session: Session) -> FairWriteGate | None:
+    """The fair write gate the write transactions of `session` take (SQLite), else `None`.
+    A long writer checks `waiting` on it to commit early when another writer queues."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite":
+        return None
+    return gate_for(str(engine.url))
 
 
 def is_database_busy(exc: BaseException) -> bool:
