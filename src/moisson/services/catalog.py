@@ -122,15 +122,22 @@ _RESOURCE_HARVEST_KEYS = frozenset(ResourceHarvestMeta.model_fields)
 _NO_HARVEST = ResourceHarvestMeta()
 
 
+def _resource_harvest(stored: dict[str, Any] | None) -> ResourceHarvestMeta:
+    harvest = {k: v for k, v in (stored or {}).items() if k in _RESOURCE_HARVEST_KEYS}
+    if not harvest:
+        return _NO_HARVEST
+    if "issued_at" in harvest or "modified_at" in harvest:
+        # JSON holds the dates as text: only then is this small part validated (parsed).
+        return ResourceHarvestMeta.model_validate(harvest)
+    return construct(ResourceHarvestMeta, **harvest)
+
+
 def _resource(row: Resource | Row[Any]) -> ResourceDraft:
     checksum = None
     if row.checksum_value:
         kind = _CHECKSUM_TYPES.get(row.checksum_type or "sha1")
         checksum = construct(Checksum, type=kind, value=row.checksum_value) if kind else None
     resource_type = _RESOURCE_TYPES.get(row.type, ResourceType.OTHER)
-    harvest = {k: v for k, v in (row.harvest or {}).items() if k in _RESOURCE_HARVEST_KEYS}
-    # JSON holds the dates as text: only then is this small part validated (parsed).
-    dated = "issued_at" in harvest or "modified_at" in harvest
     return construct(
         ResourceDraft,
         url=row.url,
@@ -144,13 +151,7 @@ def _resource(row: Resource | Row[Any]) -> ResourceDraft:
         filetype=row.filetype,
         schema_=_schema(row.schema),
         extras=dict(row.extras or {}),
-        harvest=(
-            ResourceHarvestMeta.model_validate(harvest)
-            if dated
-            else construct(ResourceHarvestMeta, **harvest)
-            if harvest
-            else _NO_HARVEST
-        ),
+        harvest=_resource_harvest(row.harvest),
     )
 
 
