@@ -92,7 +92,10 @@ def parse_datetime(value: Any) -> datetime | None:
         return datetime(value.year, value.month, value.day)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1e8:
         # Seconds since the epoch (older DCAT-AP CH APIs give `issued`, `temporals` so).
-        return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+        try:
+            return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):  # past year 9999: not a date
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()

@@ -208,6 +208,10 @@ class TestDcatApCh:
         assert draft.temporal_coverage.start == date(2010, 1, 1)
         assert draft.temporal_coverage.end == date(2020, 12, 31)
 
+    def test_an_epoch_timestamp_past_year_9999_is_no_date(self) -> None:
+        draft = build(load("dcat_ap_ch") | {"issued": 1e20})
+        assert draft.harvest.issued_at is None
+
 
 class TestEnviDat:
     @pytest.fixture
