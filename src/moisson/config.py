@@ -92,6 +92,10 @@ class HarvestSettings(BaseModel):
     """Seconds between two heartbeats of the jobs the in-process worker holds."""
     worker_threads: int = 2
     """Jobs run at once by the in-process worker."""
+    worker_mode: Literal["auto", "process", "thread"] = "auto"
+    """How the in-process worker runs a job: `process` (a child process per job, so the API
+    never waits for a harvest's CPU work), `thread` (in the serving process), `auto`
+    (`process`, except on SQLite, where the serving process orders all writes itself)."""
     licenses_file: Path | None = None
     """A JSON licence list replacing the shipped data.gouv.fr one."""
     language: str = "fr"

@@ -52,3 +52,24 @@ def fail_stale_jobs(
         failed.append(job.id)
     session.flush()
     return failed
+
+
+def fail_abandoned_job(
+    session: Session, job_id: str, reason: str, *, now: datetime | None = None
+) -> bool:
+    """Fail the job if it is still active: its worker is known to be gone (`reason` says how),
+    so there is no need to wait for its heartbeat to go stale. The caller commits."""
+    now = now or utcnow()
+    job = harvest_runs.job_by_id(session, job_id)
+    if job is None or JobStatus(job.status).is_final:
+        return False
+    harvest_runs.add_error(
+        session,
+        job.id,
+        f"{reason}; the job was marked failed and the source can be run again",
+        now=now,
+    )
+    job.status = JobStatus.FAILED
+    job.ended = now
+    session.flush()
+    return True

@@ -5,7 +5,8 @@ backend and the HTTP status, or the exception class name when no answer came bac
 (`ConnectError`, `ReadTimeout`, `BlockedAddress`...).
 
 The counter lives in the process that sends the requests: `moisson serve` (its in-process
-worker and previews) shows it on `GET /metrics`; each `moisson worker` exposes its own with
+worker and previews) shows it on `GET /metrics`, a job run in a child process adding its
+counts there when it ends (`tasks.job_process`); each `moisson worker` exposes its own with
 `--metrics-port` (its pool processes are summed through Prometheus' multiprocess mode).
 """
 

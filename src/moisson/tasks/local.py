@@ -1,5 +1,10 @@
 """The in-process worker: a small thread pool running jobs, with heartbeats and a watchdog.
 
+Each thread runs one job at a time, in the serving process (`thread` mode) or in a child
+process it starts and waits for (`process` mode, `tasks.job_process`): see the setting
+`MOISSON_HARVEST__WORKER_MODE`. A child that dies before its job ended (killed, out of
+memory) has its job failed at once, with the exit code, and the thread takes the next job.
+
 `submit()` is called after the transaction creating the job has committed
 (`moisson.services.runs.JobRunner`). A background thread refreshes the heartbeat of every job
 the worker holds, queued or running, every `heartbeat_interval`, so a job waiting for a free
@@ -13,17 +18,19 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
 from moisson.harvest.engine import run_job
-from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.harvest.watchdog import fail_abandoned_job, fail_stale_jobs
 from moisson.services.notifications import notify_job_finished
 from moisson.storage.base import utcnow
 from moisson.storage.repositories import harvest_runs
 from moisson.storage.session import patient, unit_of_work
+from moisson.tasks.job_process import run_job_in_child_process
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +42,8 @@ class LocalWorker:
         settings: Settings,
         **run_options: Any,
     ) -> None:
-        """`run_options` are passed to `run_job` (`backend_registry`, `http`: tests)."""
+        """`run_options` are passed to `run_job` (`backend_registry`, `http`: tests); a worker
+        given any runs its jobs in threads, since they cannot cross to a child process."""
         # A background writer: it may wait longer for a lock than a request would.
         self.session_factory = patient(session_factory, settings)
         self.settings = settings
@@ -45,6 +53,8 @@ class LocalWorker:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._ticker: threading.Thread | None = None
+        self.in_child_processes = uses_child_processes(settings) and not run_options
+        self._children: set[BaseProcess] = set()
 
     def start(self, *, resume_pending: bool = True) -> None:
         if self._executor is not None:
@@ -77,6 +87,11 @@ class LocalWorker:
             self._ticker.join()
             self._ticker = None
         if self._executor is not None:
+            if not wait:  # jobs running in child processes end now, not when they are done
+                with self._lock:
+                    children = list(self._children)
+                for child in children:
+                    child.terminate()
             self._executor.shutdown(wait=wait, cancel_futures=not wait)
             self._executor = None
 
@@ -85,9 +100,18 @@ class LocalWorker:
         with self._lock:
             return set(self._held)
 
+    @property
+    def child_processes(self) -> list[BaseProcess]:
+        """The child processes running jobs now (`process` mode)."""
+        with self._lock:
+            return list(self._children)
+
     def _run(self, job_id: str) -> None:
         try:
-            run_job(self.session_factory, self.settings, job_id, **self.run_options)
+            if self.in_child_processes:
+                self._run_in_child(job_id)
+            else:
+                run_job(self.session_factory, self.settings, job_id, **self.run_options)
         except Exception:
             logger.exception("Harvest job %s crashed the worker thread", job_id)
         try:
@@ -95,6 +119,26 @@ class LocalWorker:
         finally:
             with self._lock:
                 self._held.discard(job_id)
+
+    def _run_in_child(self, job_id: str) -> None:
+        child: list[BaseProcess] = []
+
+        def started(process: BaseProcess) -> None:
+            child.append(process)
+            with self._lock:
+                self._children.add(process)
+
+        try:
+            exit_code = run_job_in_child_process(self.settings, job_id, started)
+        finally:
+            with self._lock:
+                self._children.difference_update(child)
+        if exit_code == 0:
+            return
+        reason = f"The process running this job exited with code {exit_code}"
+        logger.error("Harvest job %s: %s", job_id, reason.lower())
+        with unit_of_work(self.session_factory) as session:
+            fail_abandoned_job(session, job_id, reason)
 
     def _tick_forever(self) -> None:
         interval = max(0.01, self.settings.harvest.heartbeat_interval)
@@ -113,3 +157,13 @@ class LocalWorker:
             notify_job_finished(self.session_factory, self.settings, stale)
         except Exception:
             logger.exception("Heartbeat/watchdog pass failed; retrying at the next tick")
+
+
+def uses_child_processes(settings: Settings) -> bool:
+    """Whether the in-process worker runs each job in a child process (the worker mode)."""
+    mode = settings.harvest.worker_mode
+    if mode == "auto":
+        # SQLite: the write gate that keeps the API's writes short orders the transactions
+        # of one process only, so the harvest stays in the serving process there.
+        return not settings.is_sqlite
+    return mode == "process"

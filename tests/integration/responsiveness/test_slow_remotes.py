@@ -97,7 +97,9 @@ class Service:
             return job
 
 
-def make_service(database_url: str, **database: float) -> Iterator[Service]:
+def make_service(
+    database_url: str, harvest: dict[str, object] | None = None, **database: float
+) -> Iterator[Service]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="testing",
@@ -107,7 +109,7 @@ def make_service(database_url: str, **database: float) -> Iterator[Service]:
     settings = settings.model_copy(
         update={
             "database": settings.database.model_copy(update=database),
-            "harvest": settings.harvest.model_copy(update={"worker_threads": 2}),
+            "harvest": settings.harvest.model_copy(update={"worker_threads": 2, **(harvest or {})}),
         }
     )
     engine = make_engine(settings)
@@ -187,6 +189,10 @@ class TestApiWhileJobsWait:
         catalogs.catalogs["one"] = Catalog(pages=2, per_page=3, delay=2.0)
         catalogs.catalogs["two"] = Catalog(pages=2, per_page=3, delay=2.0)
         jobs = [service.run(service.add_source(key, catalogs.url(key))) for key in ("one", "two")]
+        # Taken by the worker first: in `process` mode a job's child needs a moment to start.
+        assert wait_until(
+            lambda: all(service.job(j).status != JobStatus.PENDING for j in jobs), 20.0
+        )
         started = time.monotonic()
 
         def both_past_their_first_page() -> bool:

@@ -1,0 +1,151 @@
+"""The in-process worker running each job in a child process (`worker_mode = "process"`).
+
+Real child processes (spawned), a real database of the kind the suite runs on, loopback DCAT
+catalogs. A child killed mid-run must fail its job at once (not after `job_stale_after`) and
+leave the worker able to run the next job; shutting the worker down ends its children.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.dcat_catalog import Catalog, CatalogServer, catalog_server, wait_until
+from tests.integration.responsiveness.test_slow_remotes import (
+    Service,
+    make_service,
+    suite_database,
+)
+
+from moisson.config import Settings
+from moisson.domain.enums import JobStatus
+from moisson.http.metrics import REMOTE_REQUESTS
+from moisson.storage.models import HarvestJob
+from moisson.storage.repositories import harvest_runs
+from moisson.tasks.local import LocalWorker, uses_child_processes
+
+CHILD_START = 20.0
+"""Seconds a spawned child may take to import Moisson and take its job (generous: CI load)."""
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    for url in suite_database(tmp_path, "moisson_children"):
+        yield from make_service(url, harvest={"worker_mode": "process"})
+
+
+@pytest.fixture
+def catalogs() -> Iterator[CatalogServer]:
+    with catalog_server({}) as server:
+        yield server
+
+
+def worker_of(service: Service) -> LocalWorker:
+    runner = service.client.app.state.runner  # type: ignore[attr-defined]
+    assert isinstance(runner, LocalWorker)
+    return runner
+
+
+def job_errors(service: Service, job_id: str) -> list[str]:
+    with service.sessions() as session:
+        return [error.message for error in harvest_runs.job_errors(session, job_id)]
+
+
+def status(service: Service, job_id: str) -> str:
+    job: HarvestJob = service.job(job_id)
+    return job.status
+
+
+def running(service: Service, job_id: str) -> bool:
+    """Taken by its child process and not finished."""
+    return status(service, job_id) not in (JobStatus.PENDING, *FINAL)
+
+
+FINAL = (JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED)
+
+
+class TestChildProcesses:
+    def test_a_job_runs_in_a_child_process_and_its_remote_requests_reach_the_parent(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        catalogs.catalogs["child"] = Catalog(pages=2, per_page=3, delay=1.0)
+        source_id = service.add_source("child", catalogs.url("child"))
+        before = REMOTE_REQUESTS.labels("dcat", "200")._value.get()
+        worker = worker_of(service)
+        job_id = service.run(source_id)
+        assert wait_until(lambda: worker.child_processes, CHILD_START)
+        child = worker.child_processes[0]
+        assert child.pid is not None
+        assert child.pid != os.getpid()
+        assert wait_until(lambda: status(service, job_id) == JobStatus.DONE, CHILD_START + 10)
+        assert service.job(job_id).items_done == 6
+        assert wait_until(lambda: not worker.child_processes, 5)
+        assert not child.is_alive()
+        assert child.exitcode == 0
+        # The child's two page requests were added to the serving process's counter.
+        assert REMOTE_REQUESTS.labels("dcat", "200")._value.get() - before == 2
+
+    def test_a_killed_child_fails_its_job_at_once_and_the_next_job_runs(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        catalogs.catalogs["killed"] = Catalog(pages=3, per_page=2, delay=2.0)
+        source_id = service.add_source("killed", catalogs.url("killed"))
+        worker = worker_of(service)
+        job_id = service.run(source_id)
+        assert wait_until(lambda: running(service, job_id), CHILD_START)
+        child = worker.child_processes[0]
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        # Failed by the worker itself: the watchdog would wait `job_stale_after` (600 s).
+        assert wait_until(lambda: status(service, job_id) == JobStatus.FAILED, 10)
+        assert any("exited with code -9" in message for message in job_errors(service, job_id))
+        catalogs.catalogs["killed"] = Catalog(pages=1, per_page=2)
+        again = service.run(source_id)
+        assert wait_until(lambda: status(service, again) == JobStatus.DONE, CHILD_START + 10)
+
+    def test_stopping_the_worker_ends_its_children(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        catalogs.catalogs["long"] = Catalog(pages=2, per_page=2, delay=30.0)
+        source_id = service.add_source("long", catalogs.url("long"))
+        worker = worker_of(service)
+        job_id = service.run(source_id)
+        assert wait_until(lambda: running(service, job_id), CHILD_START)
+        pid = worker.child_processes[0].pid
+        assert pid is not None
+        worker.stop(wait=False)
+        # Ended now, not after its 30 s pages (the worker's thread reaps it: no join here,
+        # two threads waiting for one child would race for its exit status).
+        assert wait_until(lambda: not process_exists(pid), 10)
+        assert wait_until(lambda: status(service, job_id) == JobStatus.FAILED, 10)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class TestWorkerMode:
+    @pytest.mark.parametrize(
+        ("mode", "database_url", "expected"),
+        [
+            ("auto", "sqlite:///moisson.db", False),
+            ("auto", "postgresql+psycopg://db/moisson", True),
+            ("process", "sqlite:///moisson.db", True),
+            ("thread", "postgresql+psycopg://db/moisson", False),
+        ],
+    )
+    def test_the_mode_picks_child_processes(
+        self, mode: str, database_url: str, expected: bool
+    ) -> None:
+        settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+        settings = settings.model_copy(
+            update={"harvest": settings.harvest.model_copy(update={"worker_mode": mode})}
+        )
+        assert uses_child_processes(settings) is expected
