@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
 from moisson.storage.base import Base, IdMixin, JSONType, utcnow
 
 # --------------------------------------------------------------------------- people
@@ -153,8 +154,11 @@ class SourceSlugHistory(Base):
 
 # --------------------------------------------------------------------------- jobs and items
 
-#: Statuses of a job waiting for or held by a worker (`services.runs.ACTIVE_STATUSES`).
-ACTIVE_JOB_CONDITION = "status IN ('pending', 'initializing', 'initialized', 'processing')"
+#: The partial-index condition selecting the active jobs (`ACTIVE_JOB_STATUSES`), listed in
+#: declaration order so the text, which the migrations repeat, never changes.
+ACTIVE_JOB_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in JobStatus if status in ACTIVE_JOB_STATUSES)
+)
 
 
 class HarvestJob(IdMixin, Base):

@@ -8,20 +8,13 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import JobStatus
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
 from moisson.storage.models import (
     HarvestErrorRow,
     HarvestItem,
     HarvestJob,
     HarvestLogRow,
     HarvestSource,
-)
-
-ACTIVE_STATUSES = (
-    JobStatus.PENDING,
-    JobStatus.INITIALIZING,
-    JobStatus.INITIALIZED,
-    JobStatus.PROCESSING,
 )
 
 
@@ -55,7 +48,7 @@ def refresh_heartbeats(session: Session, job_ids: Iterable[str], now: datetime) 
         return 0
     result = session.execute(
         update(HarvestJob)
-        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_STATUSES))
+        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -96,7 +89,7 @@ def stale_jobs(
     can. A pending job may legitimately wait in a broker queue behind others, so it gets a
     longer cutoff than a job a worker has taken."""
     last_sign = func.coalesce(HarvestJob.heartbeat_at, HarvestJob.started, HarvestJob.created)
-    running = [status for status in ACTIVE_STATUSES if status != JobStatus.PENDING]
+    running = ACTIVE_JOB_STATUSES - {JobStatus.PENDING}
     stmt = (
         select(HarvestJob)
         .where(
