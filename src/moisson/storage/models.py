@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ErrorLevel, JobStatus
 from moisson.storage.base import Base, IdMixin, JSONType, utcnow
 
 # --------------------------------------------------------------------------- people
@@ -248,7 +248,7 @@ class HarvestErrorRow(IdMixin, Base):
     item_id: Mapped[str | None] = mapped_column(
         ForeignKey("harvest_items.id", ondelete="CASCADE"), default=None, index=True
     )
-    level: Mapped[str] = mapped_column(String(16), default="ERROR")
+    level: Mapped[str] = mapped_column(String(16), default=ErrorLevel.ERROR)
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[str | None] = mapped_column(Text, default=None)
     """A traceback or the offending payload: shown to sysadmins only."""

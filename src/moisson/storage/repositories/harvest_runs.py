@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ErrorLevel, JobStatus
 from moisson.storage.models import (
     HarvestErrorRow,
     HarvestItem,
@@ -61,7 +61,7 @@ def add_error(
     message: str,
     *,
     item_id: str | None = None,
-    level: str = "ERROR",
+    level: ErrorLevel = ErrorLevel.ERROR,
     details: str | None = None,
     now: datetime | None = None,
 ) -> HarvestErrorRow:
