@@ -78,11 +78,6 @@ def _echo_lines(lines: list[str]) -> None:
         typer.echo(line)
 
 
-def _source_id(state: CliState, ident: str) -> str:
-    with unit_of_work(state.sessions()) as session, operator_errors():
-        return sources.find_source(session, ident).id
-
-
 def _hand_over(state: CliState, job_id: str, source_slug: str) -> None:
     """Give a committed pending job to the configured runner, or say who will run it."""
     settings = state.settings

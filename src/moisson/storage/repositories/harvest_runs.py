@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
@@ -72,13 +72,6 @@ def add_error(
         row.created_at = now
     session.add(row)
     return row
-
-
-def add_logs(session: Session, item_id: str, lines: Sequence[tuple[str, str]]) -> None:
-    session.add_all(
-        HarvestLogRow(item_id=item_id, seq=seq, level=level, message=message)
-        for seq, (level, message) in enumerate(lines)
-    )
 
 
 def stale_jobs(
