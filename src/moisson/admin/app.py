@@ -25,6 +25,7 @@ from moisson.admin.markdown import render_markdown
 from moisson.admin.payloads import pretty_payload
 from moisson.admin.sessions import AdminSession, AdminSessionMiddleware, SessionCodec
 from moisson.config import Settings
+from moisson.domain.enums import FINAL_JOB_STATUSES
 from moisson.errors import BUSY_RETRY_AFTER, DATABASE_BUSY, MoissonError, NotFound, Unauthorized
 from moisson.services.presenters import iso
 from moisson.services.runs import JobRunner
@@ -75,7 +76,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["href"] = _href
     templates.env.filters["pretty"] = pretty_payload
     templates.env.filters["markdown"] = render_markdown
-    templates.env.globals["final_statuses"] = ("done", "done-errors", "failed")
+    templates.env.globals["final_statuses"] = FINAL_JOB_STATUSES
     return templates
 
 

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from moisson.admin import charts, forms
 from moisson.admin.sessions import AdminSession
+from moisson.domain.enums import FINAL_JOB_STATUSES
 from moisson.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from moisson.services import (
     admin_queries,
@@ -524,7 +525,7 @@ def job_progress(request: Request, job: str) -> Response:
     whole page is reloaded (`HX-Refresh`), to show its items and errors."""
     with signed_in(request) as (session, caller):
         shown = _job_header(session, request, caller, job)
-    if shown["status"] in ("done", "done-errors", "failed") and request.headers.get("HX-Request"):
+    if shown["status"] in FINAL_JOB_STATUSES and request.headers.get("HX-Request"):
         return Response(status_code=200, headers={"HX-Refresh": "true"})
     return render(request, "_job_progress.html", {"job": shown}, caller=caller)
 

@@ -40,7 +40,7 @@ from moisson.cli.views import (
     source_lines,
     sources_table,
 )
-from moisson.domain.enums import ItemStatus, JobStatus
+from moisson.domain.enums import FINAL_JOB_STATUSES, ItemStatus, JobStatus
 from moisson.errors import NotFound
 from moisson.services import (
     attachments,
@@ -76,11 +76,6 @@ FAILED_ITEMS_SHOWN = 10
 def _echo_lines(lines: list[str]) -> None:
     for line in lines:
         typer.echo(line)
-
-
-def _source_id(state: CliState, ident: str) -> str:
-    with unit_of_work(state.sessions()) as session, operator_errors():
-        return sources.find_source(session, ident).id
 
 
 def _hand_over(state: CliState, job_id: str, source_slug: str) -> None:
@@ -508,7 +503,7 @@ def run(
             ItemStatus.FAILED.value,
             PageRequest(1, FAILED_ITEMS_SHOWN),
         )
-    if job["status"] not in (JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED):
+    if job["status"] not in FINAL_JOB_STATUSES:
         fail(f"Job {job_id} was taken by another worker (now {job['status']}); see `job {job_id}`")
     if json_output:
         print_json(job)

@@ -14,7 +14,17 @@ class JobStatus(StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in {JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED}
+        return self in FINAL_JOB_STATUSES
+
+
+#: Statuses of a job that is waiting for or held by a worker: at most one per source.
+ACTIVE_JOB_STATUSES: frozenset[JobStatus] = frozenset(
+    {JobStatus.PENDING, JobStatus.INITIALIZING, JobStatus.INITIALIZED, JobStatus.PROCESSING}
+)
+#: Statuses of a job that has ended, well or badly; the complement of the active ones.
+FINAL_JOB_STATUSES: frozenset[JobStatus] = frozenset(
+    {JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED}
+)
 
 
 class ItemStatus(StrEnum):

@@ -97,7 +97,7 @@ from moisson.backends import get_backend
 from moisson.backends.base import Backend, SourceView
 from moisson.config import Settings
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
-from moisson.domain.enums import ItemKind, ItemStatus, JobStatus
+from moisson.domain.enums import ErrorLevel, ItemKind, ItemStatus, JobStatus
 from moisson.domain.exceptions import (
     InvalidItem,
     ItemError,
@@ -401,7 +401,7 @@ class _Outcome:
     status: ItemStatus
     message: str | None = None
     details: str | None = None
-    level: str = "ERROR"
+    level: ErrorLevel = ErrorLevel.ERROR
     kind: ItemKind | None = None
     object_id: str | None = None
     unchanged: bool = False
@@ -620,7 +620,7 @@ class Pipeline:
         self.progress.truncated = True
         self.job.truncated = True
         if self.limits.note_truncation:
-            harvest_runs.add_error(self.session, self.job.id, reason, level="WARNING")
+            harvest_runs.add_error(self.session, self.job.id, reason, level=ErrorLevel.WARNING)
 
     # ---------------------------------------------------------------- one item
 
@@ -672,7 +672,7 @@ class Pipeline:
             self.progress.unreadable += 1
             return _Outcome(ItemStatus.FAILED, record.failure, record.failure_details)
         if not record.remote_id:
-            return _Outcome(ItemStatus.SKIPPED, "missing identifier", level="WARNING")
+            return _Outcome(ItemStatus.SKIPPED, "missing identifier", level=ErrorLevel.WARNING)
         remote_id = record.remote_id
         unchanged = self._unchanged_from_lookups(record, remote_id)
         if unchanged is not None:
@@ -684,7 +684,7 @@ class Pipeline:
         try:
             return work()
         except SkipItem as exc:
-            return _Outcome(ItemStatus.SKIPPED, exc.message, exc.details, level="WARNING")
+            return _Outcome(ItemStatus.SKIPPED, exc.message, exc.details, level=ErrorLevel.WARNING)
         except ItemError as exc:
             return _Outcome(ItemStatus.FAILED, exc.message, exc.details)
         except SourceError:
@@ -1088,7 +1088,7 @@ class Pipeline:
                 job.id,
                 f"Autoarchive skipped: {self.progress.unreadable} record(s) could not be read, "
                 "so the datasets they stand for cannot be told apart from vanished ones",
-                level="WARNING",
+                level=ErrorLevel.WARNING,
             )
         elif source.autoarchive and source.id is not None and not self.progress.truncated:
             with session.begin_nested():
@@ -1102,7 +1102,7 @@ class Pipeline:
                     report=self._archived_item,
                 )
             if refusal is not None:
-                harvest_runs.add_error(session, job.id, refusal, level="WARNING")
+                harvest_runs.add_error(session, job.id, refusal, level=ErrorLevel.WARNING)
         self._keep_pages()
         job.status = JobStatus.DONE_ERRORS if job.items_failed else JobStatus.DONE
         job.ended = utcnow()
@@ -1156,7 +1156,7 @@ class Pipeline:
                 raise exc
             self.job = job
         level, message, details = classify(exc)
-        if level == "ERROR" and not isinstance(exc, SourceError):
+        if level == ErrorLevel.ERROR and not isinstance(exc, SourceError):
             logger.error("Harvest job %s failed: %s", job_id, message, exc_info=exc)
         else:
             logger.warning("Harvest job %s failed: %s", job_id, message)
@@ -1171,20 +1171,20 @@ class Pipeline:
 # --------------------------------------------------------------------------- helpers
 
 
-def classify(exc: BaseException) -> tuple[str, str, str | None]:
+def classify(exc: BaseException) -> tuple[ErrorLevel, str, str | None]:
     """(level, message, details) of a job-level failure (see the module docstring)."""
     trace = "".join(traceback.format_exception(exc))
     if isinstance(exc, SourceInvalid):
-        return "ERROR", exc.message, exc.details
+        return ErrorLevel.ERROR, exc.message, exc.details
     if isinstance(exc, SourceUnavailable):
-        return "WARNING", exc.message, exc.details or trace
+        return ErrorLevel.WARNING, exc.message, exc.details or trace
     if isinstance(exc, BlockedAddress):
-        return "ERROR", describe(exc), trace
+        return ErrorLevel.ERROR, describe(exc), trace
     if isinstance(exc, httpx.HTTPError):
-        return "WARNING", describe(exc), trace
+        return ErrorLevel.WARNING, describe(exc), trace
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return "ERROR", f"The database connection was lost: {describe(exc)}", trace
-    return "ERROR", describe(exc), trace
+        return ErrorLevel.ERROR, f"The database connection was lost: {describe(exc)}", trace
+    return ErrorLevel.ERROR, describe(exc), trace
 
 
 def describe(exc: BaseException) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
-from moisson.domain.enums import JobStatus
+from moisson.domain.enums import FINAL_JOB_STATUSES
 from moisson.domain.notifications import (
     Event,
     InvalidSubscription,
@@ -42,7 +42,6 @@ from moisson.storage.session import unit_of_work
 
 logger = logging.getLogger(__name__)
 Json = dict[str, Any]
-FINISHED = (JobStatus.DONE, JobStatus.DONE_ERRORS, JobStatus.FAILED)
 AUTOARCHIVE_REFUSAL = "Autoarchive skipped"
 
 
@@ -253,7 +252,7 @@ def queue_job_events(session: Session, settings: Settings, job_id: str) -> int:
     """Queue the events of a finished job for its subscribers; returns how many deliveries.
     Idempotent: a job's event is queued once per subscription."""
     job = harvest_runs.job_by_id(session, job_id)
-    if job is None or job.status not in FINISHED:
+    if job is None or job.status not in FINAL_JOB_STATUSES:
         return 0
     source = harvest_runs.source_by_id(session, job.source_id)
     if source is None:

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import ArchiveReason
-from moisson.services.runs import ACTIVE_STATUSES
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ArchiveReason
 from moisson.storage.models import Dataservice, Dataset, HarvestJob, HarvestSource
 
 
@@ -22,7 +21,7 @@ def purge_jobs(session: Session, *, now: datetime, retention_days: int) -> int:
     cutoff = now - timedelta(days=retention_days)
     result = session.execute(
         delete(HarvestJob).where(
-            HarvestJob.created < cutoff, HarvestJob.status.not_in(ACTIVE_STATUSES)
+            HarvestJob.created < cutoff, HarvestJob.status.not_in(ACTIVE_JOB_STATUSES)
         )
     )
     return result.rowcount or 0  # type: ignore[attr-defined]

@@ -11,19 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
-from moisson.domain.enums import JobStatus
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
 from moisson.errors import Conflict
 from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs
-
-#: Statuses of a job that is waiting for or held by a worker.
-ACTIVE_STATUSES = (
-    JobStatus.PENDING,
-    JobStatus.INITIALIZING,
-    JobStatus.INITIALIZED,
-    JobStatus.PROCESSING,
-)
 
 
 class JobRunner(Protocol):
@@ -38,7 +30,7 @@ class JobRunner(Protocol):
 def active_job(session: Session, source_id: str) -> HarvestJob | None:
     return session.scalars(
         select(HarvestJob)
-        .where(HarvestJob.source_id == source_id, HarvestJob.status.in_(ACTIVE_STATUSES))
+        .where(HarvestJob.source_id == source_id, HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
         .limit(1)
     ).first()
 
@@ -70,7 +62,7 @@ def abandon_job(session: Session, job_id: str, reason: str) -> bool:
     run again at once (an operator interrupted a foreground run). Items already processed
     keep their statuses. Returns whether the job was still active."""
     job = harvest_runs.job_by_id(session, job_id)
-    if job is None or job.status not in ACTIVE_STATUSES:
+    if job is None or job.status not in ACTIVE_JOB_STATUSES:
         return False
     now = utcnow()
     harvest_runs.add_error(session, job.id, reason, now=now)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ErrorLevel, JobStatus
 from moisson.storage.base import Base, IdMixin, JSONType, utcnow
 
 # --------------------------------------------------------------------------- people
@@ -153,8 +154,11 @@ class SourceSlugHistory(Base):
 
 # --------------------------------------------------------------------------- jobs and items
 
-#: Statuses of a job waiting for or held by a worker (`services.runs.ACTIVE_STATUSES`).
-ACTIVE_JOB_CONDITION = "status IN ('pending', 'initializing', 'initialized', 'processing')"
+#: The partial-index condition selecting the active jobs (`ACTIVE_JOB_STATUSES`), listed in
+#: declaration order so the text, which the migrations repeat, never changes.
+ACTIVE_JOB_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in JobStatus if status in ACTIVE_JOB_STATUSES)
+)
 
 
 class HarvestJob(IdMixin, Base):
@@ -244,7 +248,7 @@ class HarvestErrorRow(IdMixin, Base):
     item_id: Mapped[str | None] = mapped_column(
         ForeignKey("harvest_items.id", ondelete="CASCADE"), default=None, index=True
     )
-    level: Mapped[str] = mapped_column(String(16), default="ERROR")
+    level: Mapped[str] = mapped_column(String(16), default=ErrorLevel.ERROR)
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[str | None] = mapped_column(Text, default=None)
     """A traceback or the offending payload: shown to sysadmins only."""

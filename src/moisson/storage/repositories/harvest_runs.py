@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import JobStatus
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ErrorLevel, JobStatus
 from moisson.storage.models import (
     HarvestErrorRow,
     HarvestItem,
     HarvestJob,
     HarvestLogRow,
     HarvestSource,
-)
-
-ACTIVE_STATUSES = (
-    JobStatus.PENDING,
-    JobStatus.INITIALIZING,
-    JobStatus.INITIALIZED,
-    JobStatus.PROCESSING,
 )
 
 
@@ -55,7 +48,7 @@ def refresh_heartbeats(session: Session, job_ids: Iterable[str], now: datetime) 
         return 0
     result = session.execute(
         update(HarvestJob)
-        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_STATUSES))
+        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -68,7 +61,7 @@ def add_error(
     message: str,
     *,
     item_id: str | None = None,
-    level: str = "ERROR",
+    level: ErrorLevel = ErrorLevel.ERROR,
     details: str | None = None,
     now: datetime | None = None,
 ) -> HarvestErrorRow:
@@ -81,13 +74,6 @@ def add_error(
     return row
 
 
-def add_logs(session: Session, item_id: str, lines: Sequence[tuple[str, str]]) -> None:
-    session.add_all(
-        HarvestLogRow(item_id=item_id, seq=seq, level=level, message=message)
-        for seq, (level, message) in enumerate(lines)
-    )
-
-
 def stale_jobs(
     session: Session, running_cutoff: datetime, pending_cutoff: datetime
 ) -> list[HarvestJob]:
@@ -96,7 +82,7 @@ def stale_jobs(
     can. A pending job may legitimately wait in a broker queue behind others, so it gets a
     longer cutoff than a job a worker has taken."""
     last_sign = func.coalesce(HarvestJob.heartbeat_at, HarvestJob.started, HarvestJob.created)
-    running = [status for status in ACTIVE_STATUSES if status != JobStatus.PENDING]
+    running = ACTIVE_JOB_STATUSES - {JobStatus.PENDING}
     stmt = (
         select(HarvestJob)
         .where(
