@@ -1,8 +1,8 @@
 """The README's table of MQA scores and DCAT-AP results of the recorded DCAT catalogs.
 
-Each catalog of `../shared/fixtures/dcat` is read the way the DCAT backend reads it (one
-record per dataset, its own RDF), validated and scored as a harvest does (URL checks off).
-`python -m tests.quality_table` prints the table; `tests/unit/quality/test_readme_table.py`
+Each catalog of `SHARED_FIXTURES / "dcat"` (tests/conftest.py) is read the way the DCAT backend
+reads it (one record per dataset, its own RDF), validated and scored as a harvest does (URL checks
+off). `python -m tests.quality_table` prints the table; `tests/unit/quality/test_readme_table.py`
 keeps the README equal to it.
 """
 

@@ -30,7 +30,7 @@ from moisson.storage.models import HarvestJob, HarvestSource, Organization, User
 
 class _StandIn:
     """A registry entry for a built-in backend not written yet: the API only reads `info`
-    (declared as behaviour spec 2.9 lists them)."""
+    (declared as docs/udata-behaviour.md §2.9 lists them)."""
 
     info: ClassVar[BackendInfo]
 

@@ -1,4 +1,4 @@
-"""X-Fields masks through the API (behaviour spec 3.4)."""
+"""X-Fields masks through the API (docs/udata-behaviour.md §3.4)."""
 
 from __future__ import annotations
 

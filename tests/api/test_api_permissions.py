@@ -1,4 +1,4 @@
-"""Every secured operation x every kind of caller (behaviour spec section 5), and x every
+"""Every secured operation x every kind of caller (docs/udata-behaviour.md §5), and x every
 kind of bad key (3.1).
 
 An org-owned source is used for organization roles and a user-owned one for its owner.

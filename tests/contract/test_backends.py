@@ -51,7 +51,7 @@ class TestBackendContract:
         assert_valid(cls.info.as_api(), {"$ref": "#/components/schemas/HarvestBackend"})
 
 
-# Which first-party packages each layer may import (DESIGN.md section 3).
+# Which first-party packages each layer may import (docs/design.md §3).
 ALLOWED = {
     "domain": {"domain"},
     "mapping": {"domain", "mapping"},

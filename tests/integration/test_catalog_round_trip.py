@@ -287,7 +287,8 @@ def check_round_trip(
                 # The reader refuses private landing pages, and the replays live on loopback.
                 del expected["remote_url"], got["remote_url"]
             elif original.harvest_remote_url is None:
-                # Without a landing page, the reader takes the subject IRI (spec 2.3.1).
+                # Without a landing page, the reader takes the subject IRI
+                # (docs/udata-backends.md §2.3.1).
                 expected["remote_url"] = absolute_iri(original.harvest_uri) or (
                     f"{public}/api/1/datasets/{original.id}/"
                 )

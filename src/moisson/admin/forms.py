@@ -2,8 +2,8 @@
 
 A backend declares its filters, features and extra configs (`/harvest/backends/`); the form
 shows one input per declaration and turns the submitted values into the `config` object of
-the API (behaviour spec 4.3). Checking is left to the services, so the form reports exactly
-the messages the API gives.
+the API (docs/udata-behaviour.md §4.3). Checking is left to the services, so the form reports
+exactly the messages the API gives.
 
 Field names: `filter.<key>.include` and `filter.<key>.exclude` (one value per line),
 `feature.<key>` (a checkbox), `extra.<key>` (one value).

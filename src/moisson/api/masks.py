@@ -1,4 +1,4 @@
-"""`X-Fields` response masks with flask-restx semantics (behaviour spec 3.4).
+"""`X-Fields` response masks with flask-restx semantics (docs/udata-behaviour.md §3.4).
 
 Syntax: comma-separated names; braces select sub-fields (`id,last_job{status}`); outer braces
 are optional; `*` keeps every other field of its level; whitespace is ignored. A mask applies

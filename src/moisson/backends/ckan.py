@@ -1,4 +1,4 @@
-"""CKAN Action API v3 backend (backends spec 6, DESIGN.md §4).
+"""CKAN Action API v3 backend (docs/udata-backends.md §6, docs/design.md §4).
 
 Listing walks `package_search` with `rows`/`start` until the reported `count`, and takes the
 full package bodies from the search pages: one request per 1,000 datasets, none per dataset.
@@ -67,7 +67,7 @@ class CkanApi:
     def __init__(self, http: httpx.Client, site_url: str, apikey: str | None = None) -> None:
         self.http = http
         self.root = site_root(site_url)
-        # CKAN takes the raw key, no scheme (spec 6.1).
+        # CKAN takes the raw key, no scheme (docs/udata-backends.md §6.1).
         self.headers = {"Authorization": apikey} if apikey else {}
 
     def action_url(self, action: str) -> str:
@@ -78,7 +78,8 @@ class CkanApi:
         url = self.action_url(action)
         response = self.http.get(url, params=params or {}, headers=self.headers)
         if 300 <= response.status_code < 400:
-            # The run's client does not follow redirects (spec 1.2); say where it pointed.
+            # The run's client does not follow redirects (docs/udata-backends.md §1.2); say where it
+            # pointed.
             location = response.headers.get("location", "?")
             raise CkanActionError(
                 f"Redirect ({response.status_code}) not allowed: {response.url} -> {location}",
@@ -304,7 +305,7 @@ class CkanBackend:
             result = api.call("package_show", {"id": name})
         except CkanActionError as error:
             return self._failure(name, api, f"package_show failed: {error.message}")
-        if isinstance(result, list):  # DKAN wraps the package in a list (spec 7)
+        if isinstance(result, list):  # DKAN wraps the package in a list (docs/udata-backends.md §7)
             result = result[0] if result else None
         if not isinstance(result, Mapping):
             return self._failure(name, api, f"package_show returned no package for {name}")
@@ -330,7 +331,8 @@ class CkanBackend:
                 content_hash=content_hash(message),
                 failure=message,
             )
-        # The package id is the remote id; a package without one keeps its name (spec 6.2).
+        # The package id is the remote id; a package without one keeps its name
+        # (docs/udata-backends.md §6.2).
         key = package.get("id") or package.get("name")
         return RemoteRecord(
             remote_id=str(key).strip() if key else None,

@@ -1,4 +1,4 @@
-"""CSW 2.0.2 `GetRecords` over POST, shared by the `csw-*` backends (backends spec 4).
+"""CSW 2.0.2 `GetRecords` over POST, shared by the `csw-*` backends (docs/udata-backends.md §4).
 
 What is generic here: building the request for a given `outputSchema` and `typeNames`
 from what the server's GetCapabilities say it supports (`RequestPlan`), the documented
@@ -50,7 +50,7 @@ REMOTE_URL_PREFIX = ExtraConfigSpec(
     "A prefix used to build the remote URL of the harvested items "
     "(the record's identifier is appended).",
 )
-"""The extra config every `csw-*` backend declares (spec 2.3.1)."""
+"""The extra config every `csw-*` backend declares (docs/udata-backends.md §2.3.1)."""
 
 
 def remote_url_prefix(ctx: HarvestContext) -> str | None:
@@ -118,8 +118,8 @@ def build_get_records(
     type_names: str = "gmd:MD_Metadata",
     plan: RequestPlan = RequestPlan(),
 ) -> bytes:
-    """The XML body of a `GetRecords` request (spec 4.1): full records of the harvestable
-    types, sorted by identifier, as far as `plan` allows."""
+    """The XML body of a `GetRecords` request (docs/udata-backends.md §4.1): full records of the
+    harvestable types, sorted by identifier, as far as `plan` allows."""
     nsmap = {"csw": CSW, "ogc": OGC, "apiso": APISO, "gmd": GMD}
     root = etree.Element(
         f"{{{CSW}}}GetRecords",
@@ -164,7 +164,8 @@ class CswPage:
 
 
 class CswPaginator:
-    """`nextRecord` paging (spec 4.2, the rules of GeoNetwork's own CSW harvester).
+    """`nextRecord` paging (docs/udata-backends.md §4.2, the rules of GeoNetwork's own CSW
+    harvester).
 
     `has_next` tells whether another request is due, at position `start`; `stop_reason`
     says why paging ended when it ended on something other than the last page.
@@ -313,7 +314,8 @@ class CswClient:
 
 def failed_record(xml: str, message: str) -> RemoteRecord:
     """A record that could not be read: the engine records a failed item with `message`
-    and the record's XML as details, and goes on with the next record (spec 4.2)."""
+    and the record's XML as details, and goes on with the next record
+    (docs/udata-backends.md §4.2)."""
     return RemoteRecord(
         remote_id=None,
         kind=ItemKind.DATASET,
@@ -485,9 +487,9 @@ def iter_records(
             ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
         reached = start + len(page.records) - 1
         if paginator.looped and page.matched is not None and reached < page.matched:
-            # Stopping is what GeoNetwork does (spec 4.2), but a run that ends quietly here
-            # passes for a complete listing, and autoarchive would then archive every record
-            # the loop kept us from reaching. The records read so far are harvested; the job
+            # Stopping is what GeoNetwork does (docs/udata-backends.md §4.2), but a run that ends
+            # quietly here passes for a complete listing, and autoarchive would then archive every
+            # record the loop kept us from reaching. The records read so far are harvested; the job
             # fails, so nothing is archived.
             raise SourceInvalid(
                 f"CSW paging loops: {paginator.stop_reason}, after {reached} of the "

@@ -1,4 +1,4 @@
-"""Backend `csw-dcat`: CSW GetRecords answered in DCAT RDF/XML (backends spec 4).
+"""Backend `csw-dcat`: CSW GetRecords answered in DCAT RDF/XML (docs/udata-backends.md §4).
 
 gather: the generic CSW paging of `csw.py`; each `SearchResults` child is one RDF/XML
 document, parsed into its own graph. Its datasets are yielded at once; its dataservices are

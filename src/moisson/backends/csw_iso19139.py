@@ -1,4 +1,4 @@
-"""Backend `csw-iso-19139`: CSW GetRecords with ISO 19139 output (backends spec 5).
+"""Backend `csw-iso-19139`: CSW GetRecords with ISO 19139 output (docs/udata-backends.md §5).
 
 udata runs each record through an XSLT 2.0 stylesheet to DCAT, then reads the RDF. We map
 the ISO record directly (`moisson.mapping.iso19139`), with the same correspondences.

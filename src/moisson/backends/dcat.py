@@ -1,4 +1,4 @@
-"""Backend `dcat`: RDF catalogs fetched page by page (backends spec 3).
+"""Backend `dcat`: RDF catalogs fetched page by page (docs/udata-backends.md §3).
 
 gather: fetch a page, detect its syntax, parse it once, yield one record per dataset node
 (its canonical subgraph as payload), follow the Hydra next link; after the last page, yield

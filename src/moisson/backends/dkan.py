@@ -1,4 +1,4 @@
-"""DKAN 7 backend: CKAN's machinery with DKAN's differences (backends spec 7).
+"""DKAN 7 backend: CKAN's machinery with DKAN's differences (docs/udata-backends.md §7).
 
 DKAN's "CKAN-compatible" API has no `package_search`, so listing is always `package_list`
 then `package_show` (whose `result` is a one-package list). The mapping is CKAN's: it

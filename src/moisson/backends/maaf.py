@@ -1,4 +1,5 @@
-"""The `maaf` backend: XML descriptors of the French agriculture ministry (spec section 9).
+"""The `maaf` backend: XML descriptors of the French agriculture ministry
+(docs/udata-backends.md §9).
 
 The source URL is an HTML directory listing; every `.xml` file of its tree is one dataset
 descriptor. gather() crawls the tree (`DirectoryCrawler`: never above the source URL, never
@@ -10,8 +11,8 @@ too, so that map() stays free of I/O: the record's payload is
      "checksum_errors": {<.cle URL>: <why it could not be read>}}
 
 and its remote id is the descriptor's `metadata/id` (udata rewrites the item's remote id to
-it, spec 9.1), or the descriptor URL when the descriptor is unreadable or has no id (the
-item then fails in map() with the reason).
+it, docs/udata-backends.md §9.1), or the descriptor URL when the descriptor is unreadable or has no
+id (the item then fails in map() with the reason).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ _R = TypeVar("_R")
 
 @register
 class MaafBackend:
-    # udata turns TLS verification off for MAAF (spec 1.2): the ministry's server used a
-    # certificate of the French state's own authority (IGC/A), absent from common CA bundles.
+    # udata turns TLS verification off for MAAF (docs/udata-backends.md §1.2): the ministry's server
+    # used a certificate of the French state's own authority (IGC/A), absent from common CA bundles.
     info: ClassVar[BackendInfo] = BackendInfo(id="maaf", label="MAAF", verify_tls=False)
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:

@@ -1,4 +1,5 @@
-"""`moisson harvest ...`: the operator's commands, with udata's vocabulary (spec 9).
+"""`moisson harvest ...`: the operator's commands, with udata's vocabulary
+(docs/udata-behaviour.md §9).
 
 Every command acts as the platform itself (`services.auth.system_caller`, a sysadmin) and
 goes through the same services as the API: one unit of work per command, committed before a

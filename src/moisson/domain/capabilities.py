@@ -1,7 +1,7 @@
 """What a backend declares it understands: filters, features and extra configs.
 
 These frozen declarations are the single source for `GET /harvest/backends/` and for the
-validation of a source's `config` (behaviour spec 2.9 and 4.3).
+validation of a source's `config` (docs/udata-behaviour.md §2.9 and §4.3).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-#: Python type of a declared value -> the type name the API shows (spec 2.9).
+#: Python type of a declared value -> the type name the API shows (docs/udata-behaviour.md §2.9).
 TYPE_NAMES: dict[type, str] = {
     str: "string",
     bytes: "string",

@@ -1,7 +1,7 @@
 """Typed output of a backend's `map()`: what a remote record says a local object should be.
 
 Drafts are frozen and carry no identity: the engine decides whether a draft creates or
-updates a local dataset (behaviour spec 6.5) and stamps the pipeline-owned harvest fields
+updates a local dataset (docs/udata-behaviour.md §6.5) and stamps the pipeline-owned harvest fields
 (`backend`, `domain`, `source_id`, `remote_id`, `last_update`, archive fields) itself.
 Only what the *remote* declares lives here.
 """
@@ -103,7 +103,8 @@ class DatasetDraft(_Draft):
     license: str | None = None
     """A licence id of the licence table; `None` means not specified."""
     frequency: Frequency | None = None
-    """`None` keeps whatever frequency the local dataset already has (spec 2.3)."""
+    """`None` keeps whatever frequency the local dataset already has
+    (docs/udata-backends.md §2.3)."""
     temporal_coverage: TemporalCoverage | None = None
     spatial: SpatialCoverage | None = None
     contact_points: tuple[ContactPointDraft, ...] | None = None
@@ -135,7 +136,7 @@ class DataserviceDraft(_Draft):
     served_datasets: tuple[str, ...] = ()
     """Remote identifiers of the datasets this service serves (`dcat:servesDataset`).
     The engine links each to the dataset of this source with that remote id, or, failing
-    that, one whose remote id ends with it (spec 2.13)."""
+    that, one whose remote id ends with it (docs/udata-backends.md §2.13)."""
     harvest: HarvestMeta = Field(default_factory=HarvestMeta)
 
 

@@ -1,6 +1,6 @@
 """A source's `config` object: validation against a backend's declarations, typed access.
 
-Layout (behaviour spec 4.3): `filters` and `extra_configs` are lists of `{key, value}`
+Layout (docs/udata-behaviour.md §4.3): `filters` and `extra_configs` are lists of `{key, value}`
 objects (a filter may add `"type": "exclude"`), `features` maps keys to booleans, and any
 other top-level key is kept untouched (CKAN reads `apikey`).
 """

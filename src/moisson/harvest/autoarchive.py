@@ -1,4 +1,5 @@
-"""Archiving local objects whose record vanished from the remote catalog (spec 6.7).
+"""Archiving local objects whose record vanished from the remote catalog
+(docs/udata-behaviour.md §6.7).
 
 udata's rule: an object of this source whose remote id no item of this job carries (failed
 and skipped records protect their objects too) and whose `harvest.last_update` is before

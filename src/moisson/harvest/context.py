@@ -29,7 +29,8 @@ class RunContext:
 
 
 def source_domain(url: str) -> str:
-    """The host of a source URL without its port, used for matching (spec 6.5)."""
+    """The host of a source URL without its port, used for matching
+    (docs/udata-behaviour.md §6.5)."""
     return (urlsplit(url).hostname or "").lower()
 
 

@@ -1,6 +1,6 @@
 """The harvest engine: run one job, gather -> hash -> map -> reconcile -> persist -> finish.
 
-Transactions. No transaction is open while the engine waits on the network (DESIGN.md):
+Transactions. No transaction is open while the engine waits on the network (docs/design.md):
 `run_job` commits its start before `gather` runs, and the pipeline pulls each batch of
 records (below) with no transaction open, page fetches and page-cache reads included (the
 cache is read in short read-only sessions of its own, `DbPageCache(reads=...)`). A batch is

@@ -135,7 +135,8 @@ def _snapshot(session: Session, job: HarvestJob, *, source_id: str | None) -> Pr
             entry.dataservice = harvested.dataservice(session, item.dataservice_id)
         result.items.append(entry)
     session.expunge_all()  # detach the snapshot before the rollback can expire it
-    job.id = None  # type: ignore[assignment]  # a preview job has no identity (spec 2.3)
+    # A preview job has no identity (docs/udata-behaviour.md §2.3).
+    job.id = None  # type: ignore[assignment]
     job.source_id = source_id  # type: ignore[assignment]
     for entry in result.items:
         entry.item.job_id = None  # type: ignore[assignment]

@@ -1,7 +1,7 @@
 """From a draft to a local object: matching (get-or-create), ownership, applying, stamping.
 
-Matching (behaviour spec 6.5): a remote id that is itself a public URL is a URI, treated as
-globally unique, so it matches an object of the same class from *any* source. Any other id
+Matching (docs/udata-behaviour.md §6.5): a remote id that is itself a public URL is a URI, treated
+as globally unique, so it matches an object of the same class from *any* source. Any other id
 matches only objects of this source, found by source id (survives a URL change) or by domain
 (re-attaches objects to a re-created source for the same portal). The first match wins.
 
@@ -129,7 +129,8 @@ def first_free_slug(base: str, taken: set[str]) -> str:
 
 
 def stamp(obj: HarvestedObject, source: SourceRef, remote_id: str, now: datetime) -> None:
-    """The pipeline-owned harvest metadata (spec 2.7); also un-archives the object."""
+    """The pipeline-owned harvest metadata (docs/udata-behaviour.md §2.7); also un-archives the
+    object."""
     _assign(obj, **stamp_values(source, remote_id, now))
 
 

@@ -1,4 +1,4 @@
-"""URLs written into harvested metadata must be real, public URLs (behaviour spec 10).
+"""URLs written into harvested metadata must be real, public URLs (docs/udata-behaviour.md §10).
 
 udata fails an item whose resource URL its URL validator refuses (e.g. `//host\\path\\x.xlsx`,
 `javascript:alert(1)`) with a message naming `resources`, so one bad link costs the whole
@@ -14,7 +14,7 @@ dataset. We judge every URL a draft carries the same way, but one value at a tim
   schema URL, contact form, dataservice endpoints) is left empty. The dataset and everything
   else it says are harvested; the item is `done` with warnings.
 
-The address policy is that of outbound fetches (DESIGN.md section 4): loopback, private and
+The address policy is that of outbound fetches (docs/design.md §4): loopback, private and
 other non-public addresses are refused unless they fall inside
 `MOISSON_OUTBOUND_ALLOW_NETWORKS`, so an operator harvesting an intranet portal keeps its
 links. No DNS lookup happens here: a name is judged by its shape.

@@ -110,7 +110,7 @@ def _non_public_reason(ip: IPAddress) -> str | None:
 def is_public_url(url: str, allow: Sequence[IPNetwork] = ()) -> bool:
     """Whether `url` is an http(s) URL with a public-looking host (no DNS lookup).
 
-    Used to decide whether a remote id is a URI (matching rule of behaviour spec 6.5): the
+    Used to decide whether a remote id is a URI (matching rule of docs/udata-behaviour.md §6.5): the
     host must be a dotted name ending with an alphabetic TLD, or a public IP literal.
     """
     try:

@@ -1,12 +1,12 @@
 """CKAN (and DKAN) package payloads: tolerant pydantic models, then package → `DatasetDraft`.
 
-The models accept whatever CKAN itself accepts (DESIGN.md §4): `null` resource types, missing
+The models accept whatever CKAN itself accepts (docs/design.md §4): `null` resource types, missing
 optional keys, ckanext-fluent language dictionaries, sizes as numbers, numeric strings or
 DKAN's `"42 octets"`, French DKAN dates, trailing spaces. A package fails only for what makes
 a dataset impossible: no id, no title, or a value of the wrong shape where a list or an
 object is required. Unparseable dates and sizes are dropped, not fatal.
 
-Validation failures become `InvalidItem` with the spec's message format (backends spec 1.6):
+Validation failures become `InvalidItem` with udata's message format (docs/udata-backends.md §1.6):
 `Validation error:` then one `- [field.path] message: value` line per problem.
 """
 
@@ -133,7 +133,7 @@ def _naive_utc(value: datetime) -> datetime:
 
 def parse_period_bound(value: Any, *, end: bool) -> date | None:
     """A temporal coverage bound: `YYYY` and `YYYY-MM` stretch to the first day (start) or
-    the last day (end) of the period; a full date is kept (backends spec 6.2)."""
+    the last day (end) of the period; a full date is kept (docs/udata-backends.md §6.2)."""
     text = str(value).strip() if isinstance(value, (str, int)) else ""
     if re.fullmatch(r"\d{4}", text):
         return date(int(text), 12, 31) if end else date(int(text), 1, 1)
@@ -226,8 +226,9 @@ def site_root(url: str) -> str:
 
 
 def remote_url_from_ckan(package: Mapping[str, Any], site_url: str) -> str | None:
-    """The page of a package: its `url` when that is a web URL (udata's rule, spec 6.2),
-    else `ckan_url` (CKAN API v1/v2), else `<site>/dataset/<name or id>`."""
+    """The page of a package: its `url` when that is a web URL (udata's rule,
+    docs/udata-backends.md §6.2), else `ckan_url` (CKAN API v1/v2), else
+    `<site>/dataset/<name or id>`."""
     for key in ("url", "ckan_url"):
         candidate = package.get(key)
         if isinstance(candidate, str) and is_web_url(candidate.strip()):
@@ -265,7 +266,8 @@ def _required_text(value: Any, info: ValidationInfo) -> Any:
 
 
 def _boolean(value: Any) -> bool:
-    """CKAN's boolean converter (backends spec 6.4), with `None` and blank read as false."""
+    """CKAN's boolean converter (docs/udata-backends.md §6.4), with `None` and blank read as
+    false."""
     if value is None or isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
@@ -423,7 +425,7 @@ class CkanPackage(_CkanModel):
 
 
 def format_validation_error(error: ValidationError) -> str:
-    """The spec's message (backends spec 1.6): one `- [path] message: value` line per error,
+    """Udata's message (docs/udata-backends.md §1.6): one `- [path] message: value` line per error,
     without the value for a missing key."""
     lines = ["Validation error:"]
     for problem in error.errors(include_url=False):
@@ -521,7 +523,8 @@ def dataset_from_ckan(
             remote_url=remote_url_from_ckan(pkg.model_dump(), site_url),
             ckan_name=pkg.name,
             ckan_source=pkg.url if pkg.url and not is_web_url(pkg.url) else None,
-            # A date at midnight, as udata stores it (spec 6.2, asserted for DKAN).
+            # A date at midnight, as udata stores it (docs/udata-backends.md §6.2, asserted for
+            # DKAN).
             created_at=datetime.combine(created.date(), datetime.min.time()) if created else None,
             # DCAT's issued/modified (ckanext-dcat, DCAT-AP CH), not `metadata_modified`,
             # which moves on any CKAN-side edit (udata dropped it for that reason).
@@ -599,7 +602,7 @@ def _deleted(state: str | None) -> bool:
 
 
 def _not_in_future(value: datetime | None, now: datetime) -> datetime | None:
-    """Dates in the future are remote mistakes and are dropped (backends spec 10.9)."""
+    """Dates in the future are remote mistakes and are dropped (docs/udata-backends.md §10.9)."""
     return value if value is not None and value <= now else None
 
 
@@ -692,7 +695,7 @@ def _resource_checksum(res: CkanResource, label: str, log: logging.Logger) -> Ch
 
 def resource_url(url: str, site_url: str) -> str:
     """An absolute resource URL: a path is on the CKAN site (uploads of some CKAN-alikes),
-    a bare host gets `http://` as udata gives it (spec 6.3)."""
+    a bare host gets `http://` as udata gives it (docs/udata-backends.md §6.3)."""
     if "://" in url:
         return url
     if url.startswith("/"):
@@ -720,7 +723,7 @@ def extras_from_ckan(
     pkg: CkanPackage, *, fields: Mapping[str, Any] | None = None, log: logging.Logger
 ) -> CkanExtras:
     """Interpret `spatial`, `spatial-text`, `spatial-uri`, `frequency`, `temporal_start` and
-    `temporal_end`; copy every other non-blank extra as it is (backends spec 6.2).
+    `temporal_end`; copy every other non-blank extra as it is (docs/udata-backends.md §6.2).
 
     Where udata stops, the other conventions of `fields` (`ckan_fields`) fill what is still
     empty: the frequency from `accrual_periodicity` or `frequency-of-update`, the temporal

@@ -38,7 +38,8 @@ from moisson.mapping.language import pick_language
 
 Fields = Mapping[str, Any]
 
-#: Where a frequency may be, in order: udata's `frequency` extra first (spec 6.2).
+#: Where a frequency may be, in order: udata's `frequency` extra first
+#: (docs/udata-backends.md §6.2).
 FREQUENCY_KEYS = ("frequency", "accrual_periodicity", "accrualPeriodicity", "frequency-of-update")
 
 #: ISO 19115 CI_RoleCode (ckanext-spatial `responsible-party`) → contact role.
@@ -241,7 +242,7 @@ def contact_points_from_fields(
 ) -> tuple[ContactPointDraft, ...] | None:
     """Contact points from every convention, in a stable order (contacts, then creators,
     then publishers, then other roles), without duplicates; `None` when there is none, so
-    that the local ones are kept (as udata does for RDF, spec 2.3)."""
+    that the local ones are kept (as udata does for RDF, docs/udata-backends.md §2.3)."""
     found: list[ContactPointDraft] = []
     for role, name, email in _people(fields, lang, log):
         contact = contact_point(role, name, email, log)

@@ -1,9 +1,9 @@
-"""Update frequencies, the one home of every frequency table (backends spec 2.6).
+"""Update frequencies, the one home of every frequency table (docs/udata-backends.md §2.6).
 
 udata ids and their legacy aliases, the Dublin Core and EU IRI vocabularies, and the ISO
 maintenance codes. Each mapping applies its own rule over them:
-- CKAN (`frequency_from_value`, spec 6.2): a full Dublin Core or EU IRI, else a udata id
-  (legacy aliases included), compared without regard to case; then (`frequency_from_any`)
+- CKAN (`frequency_from_value`, docs/udata-backends.md §6.2): a full Dublin Core or EU IRI, else a
+  udata id (legacy aliases included), compared without regard to case; then (`frequency_from_any`)
   an EU code or an ISO 19115 maintenance code, which udata leaves unread;
 - RDF (`moisson.mapping.rdf.frequency`): an IRI (`frequency_from_iri`), else a Dublin Core
   local name or EU code (`frequency_from_code`), compared without regard to case;
@@ -131,7 +131,7 @@ _BY_LOWER_ID: dict[str, Frequency] = {
 }
 
 
-#: Dublin Core local names win over EU codes spelled alike (spec 2.6 step 2).
+#: Dublin Core local names win over EU codes spelled alike (docs/udata-backends.md §2.6 step 2).
 _BY_LOWER_CODE: dict[str, Frequency] = {
     **{code.lower(): freq for code, freq in EU_FREQUENCIES.items()},
     **{name.lower(): freq for name, freq in DC_FREQUENCIES.items()},

@@ -1,5 +1,5 @@
 """High-value datasets: the EU HVD category vocabulary and the French labels udata tags
-datasets with (backends spec 2.5). A category also adds the tag `hvd`."""
+datasets with (docs/udata-backends.md §2.5). A category also adds the tag `hvd`."""
 
 from __future__ import annotations
 

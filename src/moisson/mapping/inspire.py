@@ -1,5 +1,5 @@
 """INSPIRE vocabularies: theme thesauri (the `inspire` tag) and the limitations on public
-access of Article 13.1, with udata's reason categories (backends spec 2.4 and 2.5)."""
+access of Article 13.1, with udata's reason categories (docs/udata-backends.md §2.4 and §2.5)."""
 
 from __future__ import annotations
 

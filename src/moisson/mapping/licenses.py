@@ -1,4 +1,4 @@
-"""The licence table and udata's licence guessing (backends spec 2.4), with more to match.
+"""The licence table and udata's licence guessing (docs/udata-backends.md §2.4), with more to match.
 
 The main table is data.gouv.fr's list (`moisson/data/licenses.json`); an operator can
 replace it with `MOISSON_HARVEST__LICENSES_FILE` (same JSON shape). Either way the shipped

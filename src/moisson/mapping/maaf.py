@@ -1,4 +1,4 @@
-"""MAAF "ETALAB" XML descriptors -> `DatasetDraft` (backends spec 9.2 and 9.3).
+"""MAAF "ETALAB" XML descriptors -> `DatasetDraft` (docs/udata-backends.md §9.2 and §9.3).
 
 The French agriculture ministry publishes one descriptor per dataset: a root `ETALAB` (no
 namespace) holding `metadata` (and an optional `digest`). udata validates descriptors with a
@@ -52,7 +52,7 @@ from moisson.mapping.xml import XmlError, parse_xml
 
 _log = logging.getLogger(__name__)
 
-#: The French update frequencies udata accepts, and their udata value (spec 9.3).
+#: The French update frequencies udata accepts, and their udata value (docs/udata-backends.md §9.3).
 FREQUENCIES: dict[str, Frequency] = {
     "ponctuelle": Frequency.PUNCTUAL,
     "temps réel": Frequency.CONTINUOUS,
@@ -69,13 +69,14 @@ FREQUENCIES: dict[str, Frequency] = {
     "aucune": Frequency.UNKNOWN,
 }
 
-#: `territorial_coverage_code` -> udata zone id (the mapping udata intended, spec 9.3).
+#: `territorial_coverage_code` -> udata zone id (the mapping udata intended,
+#: docs/udata-backends.md §9.3).
 ZONES: dict[str, str] = {
     "country/fr": "country/fr",
     "country/monde": "country-group/world",
 }
 
-#: `territorial_coverage_granularity` -> udata spatial granularity (spec 9.3).
+#: `territorial_coverage_granularity` -> udata spatial granularity (docs/udata-backends.md §9.3).
 GRANULARITIES: dict[str, str] = {
     "commune": "fr/town",
     "france": "country",
@@ -133,7 +134,8 @@ def parse_descriptor(text: str | bytes) -> etree._Element:
 
 
 def descriptor_id(root: etree._Element) -> str | None:
-    """The dataset identifier (`metadata/id`), the item's remote id (spec 9.1)."""
+    """The dataset identifier (`metadata/id`), the item's remote id
+    (docs/udata-backends.md §9.1)."""
     metadata = _child(root, "metadata")
     return _text(metadata, "id") if metadata is not None else None
 
@@ -168,7 +170,7 @@ def xsd_problems(root: etree._Element) -> list[str]:
     return problems
 
 
-# --- validation errors (spec 1.6 format) ----------------------------------------------------
+# --- validation errors (docs/udata-backends.md §1.6 format) ---------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +203,9 @@ def dataset_from_maaf(
 
     `checksums` maps a `.cle` URL to the text served there (see `checksum_urls`); `now` is a
     naive UTC datetime, used to drop modification dates in the future. Raises `InvalidItem`
-    (message in the spec 1.6 format) for a missing id or title or an invalid frequency or
-    licence; anything else odd is logged as a warning on `log` and mapped as well as it can.
+    (message in docs/udata-backends.md §1.6 format) for a missing id or title or an invalid
+    frequency or licence; anything else odd is logged as a warning on `log` and mapped as well as it
+    can.
     """
     log = log or _log
     if _local_name(root) != "ETALAB":
@@ -548,7 +551,7 @@ def _file_name(url: str) -> str:
 
 
 def _parse_datetime(text: str) -> datetime | None:
-    """An ISO 8601 date or datetime, as naive UTC (spec 10.9)."""
+    """An ISO 8601 date or datetime, as naive UTC (docs/udata-backends.md §10.9)."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:

@@ -1,10 +1,10 @@
 """Binding existing datasets to remote records, and unbinding them (udata's `harvest
-attach`, `detach` and `detach-all-from-source`, behaviour spec 9).
+attach`, `detach` and `detach-all-from-source`, docs/udata-behaviour.md §9).
 
 Attaching pre-binds datasets that already exist locally, so that the next harvest of that
 domain updates them instead of creating duplicates: the engine matches a record to a local
-dataset by (domain, remote id), spec 6.5. Detaching removes the harvest metadata of a dataset
-and of its resources: no harvest will ever update or archive it again.
+dataset by (domain, remote id), docs/udata-behaviour.md §6.5. Detaching removes the harvest metadata
+of a dataset and of its resources: no harvest will ever update or archive it again.
 
 Datasets are named by slug first, then id (udata's CLI documents slugs but accepts only ids;
 we accept both).

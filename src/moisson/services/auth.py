@@ -71,7 +71,7 @@ def system_caller() -> Caller:
 
     Its user is never saved and has no id: a validation it makes records no `by` (as udata's
     CLI), and it cannot own a source, so a source it creates must name its owner or its
-    organization (DESIGN.md: exactly one producer). Never add this user to a session.
+    organization (docs/design.md: exactly one producer). Never add this user to a session.
     """
     user = User(
         email=SYSTEM_EMAIL,

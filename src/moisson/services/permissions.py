@@ -1,4 +1,4 @@
-"""Who may do what to a harvest source (behaviour spec section 5).
+"""Who may do what to a harvest source (docs/udata-behaviour.md §5).
 
 - owner-admin: the source's owner user, or an admin of its organization;
 - owner-editor: owner-admin, plus editors of its organization;

@@ -1,8 +1,8 @@
 """Retention: purge old jobs, and remove soft-deleted sources for good.
 
 Purging a deleted source never deletes harvested data: its datasets and dataservices are
-archived with reason `harvester-deleted` (udata behaviour, spec 7.3), then the source row is
-deleted and the database cascades to its jobs, items, records and page cache.
+archived with reason `harvester-deleted` (udata behaviour, docs/udata-behaviour.md §7.3), then the
+source row is deleted and the database cascades to its jobs, items, records and page cache.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def validate_source(
 ) -> Launched:
     """Accept (schedule by default and launch a job) or refuse (comment required).
 
-    Unlike udata, `{}` or `pending` is a 400, not a refusal (DESIGN.md 4). Accepting a
+    Unlike udata, `{}` or `pending` is a 400, not a refusal (docs/design.md §4). Accepting a
     source whose job is already waiting or running keeps that job instead of failing."""
     source = resolve_source(session, segment)
     require_sysadmin(caller)

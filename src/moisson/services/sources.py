@@ -1,6 +1,6 @@
 """Harvest sources: lookup, listing, creation, partial update, soft deletion.
 
-Field rules follow the behaviour spec (4.3, 4.5) with DESIGN.md section 4's decisions:
+Field rules follow docs/udata-behaviour.md (§4.3, §4.5) with docs/design.md §4's decisions:
 exactly one producer; `deleted=false` hides deleted sources. Changes arrive as a mapping of
 the fields the client sent (absent means untouched), already shape-checked by the caller
 (the API's pydantic body model, or the CLI).
@@ -49,7 +49,8 @@ Json = dict[str, Any]
 
 
 class SourceMoved(Redirect):
-    """The `{source}` segment of a URL names a former or non-canonical slug (spec 3.6)."""
+    """The `{source}` segment of a URL names a former or non-canonical slug
+    (docs/udata-behaviour.md §3.6)."""
 
     def __init__(self, segment: str, slug: str) -> None:
         super().__init__(slug)
@@ -61,7 +62,7 @@ class SourceMoved(Redirect):
 
 
 def list_backends(settings: Settings) -> list[Json]:
-    """Enabled backends sorted by label; extra configs keep their `type` (DESIGN.md 4)."""
+    """Enabled backends sorted by label; extra configs keep their `type` (docs/design.md §4)."""
     infos = [cls.info for cls in enabled_backends(settings.harvest.backends).values()]
     return [info.as_api() for info in sorted(infos, key=lambda info: info.label)]
 
@@ -301,8 +302,9 @@ def _producers_for_create(
     *,
     saving: bool,
 ) -> None:
-    """Owner/organization of a new source: 400s first, then the org-admin 403 (spec 4.3).
-    A source that is only previewed (`saving` false) may stay without a producer."""
+    """Owner/organization of a new source: 400s first, then the org-admin 403
+    (docs/udata-behaviour.md §4.3). A source that is only previewed (`saving` false) may stay
+    without a producer."""
     user = require_authenticated(caller)
     owner_id = _blank_to_none(changes.get("owner"))
     org_id = _blank_to_none(changes.get("organization"))

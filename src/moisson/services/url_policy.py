@@ -1,4 +1,4 @@
-"""Is a source URL acceptable at write time (behaviour spec 4.3 and 6.9)?
+"""Is a source URL acceptable at write time (docs/udata-behaviour.md §4.3 and §6.9)?
 
 Only `http`/`https`, and never an address inside the machine or its private networks
 (loopback, private, link-local, reserved, multicast, unspecified), whether written as a

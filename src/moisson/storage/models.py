@@ -473,7 +473,8 @@ class Dataservice(IdMixin, _HarvestedMixin, Base):
     extras: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     contact_point_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     dataset_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    """Ids of the datasets this service serves, in link order (append-only, spec 2.13)."""
+    """Ids of the datasets this service serves, in link order (append-only,
+    docs/udata-backends.md §2.13)."""
 
 
 class QualityAssessment(IdMixin, Base):

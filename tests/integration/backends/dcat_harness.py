@@ -21,7 +21,7 @@ from moisson.mapping.licenses import License, LicenseTable
 DCAT_FIXTURES = SHARED_FIXTURES / "dcat"
 BASE = "http://data.test.org/"
 
-#: The licences udata's DCAT tests create (spec 8.1).
+#: The licences udata's DCAT tests create (docs/udata-backends.md §8.1).
 TEST_LICENSES = LicenseTable(
     [
         License(id="lov1", title="Licence Ouverte Version 1.0"),

@@ -92,7 +92,7 @@ class TestSearchPath:
         assert italian.harvest.ckan_name == "2016-regione-asia-est-oceania-classi-di-eta"
         assert italian.extras == {"Anno": "2016", "ckan:organization": "sdb"}
         assert [r.format for r in italian.resources] == ["csv"]
-        # A `url` that is a web URL is the remote page (spec 6.2).
+        # A `url` that is a web URL is the remote page (docs/udata-backends.md §6.2).
         assert drafts[1].harvest.remote_url is not None
         assert drafts[1].harvest.remote_url.startswith("http://www.legco.gov.hk/")
 
@@ -285,7 +285,8 @@ def envelope(name: str) -> Canned:
 
 
 class TestListingErrors:
-    """Listing errors fail the source with the remote message (spec 6.1 and 8.3)."""
+    """Listing errors fail the source with the remote message
+    (docs/udata-backends.md §6.1 and §8.3)."""
 
     @pytest.mark.parametrize(
         ("answer", "expected"),

@@ -113,7 +113,7 @@ def geodcatap_run() -> Run:
 
 
 class TestDcatOutput:
-    """spec 8.2, csw-dcat on geonetwork-dcat-page-*.xml."""
+    """docs/udata-backends.md §8.2, csw-dcat on geonetwork-dcat-page-*.xml."""
 
     @pytest.fixture
     def run(self, dcat_run: Run) -> Run:
@@ -176,7 +176,8 @@ class TestDcatOutput:
 
 
 class TestGeoDcatApOutput:
-    """spec 8.2, csw-dcat on geonetwork-geodcatap-page-*.xml (feature geodcatap)."""
+    """docs/udata-backends.md §8.2, csw-dcat on geonetwork-geodcatap-page-*.xml (feature
+    geodcatap)."""
 
     @pytest.fixture
     def run(self, geodcatap_run: Run) -> Run:

@@ -129,8 +129,8 @@ class TestPagingBreakRules:
         assert [r.remote_id for r in records] == ["dataset-beyond-1"]
         assert "beyond the 1 records matched" in caplog.text
 
-    # A loop stops paging (spec 4.2); short of the records matched, the source then fails
-    # after the records read, so that autoarchive does not take the walk for complete.
+    # A loop stops paging (docs/udata-backends.md §4.2); short of the records matched, the source
+    # then fails after the records read, so that autoarchive does not take the walk for complete.
     def test_backwards_stops(self) -> None:
         server = CswReplay({1: LOCAL / "backwards-page-1.xml", 2: LOCAL / "backwards-page-2.xml"})
         records: list[RemoteRecord] = []

@@ -1,7 +1,7 @@
 """Field-by-field agreement of csw-iso-19139 with udata on the recorded catalogs.
 
 The expected values are udata's (its test assertions and the values computed from its
-XSLT output, backends spec 8.2): each dataset is paired with udata's by remote id, as
+XSLT output, docs/udata-backends.md §8.2): each dataset is paired with udata's by remote id, as
 udata's matching would pair them, then compared field by field. Where Moisson differs on
 purpose, the difference is listed in `DELIBERATE` and in the README ("CSW", differences
 with udata); the test fails when a field drifts from udata without being listed there, or
@@ -76,7 +76,7 @@ def bbox(west: float, east: float, south: float, north: float) -> list[list[list
 
 def dataset_fields() -> list[Field]:
     fields = [
-        # Cartigny, the one asserted field by field (spec 8.2).
+        # Cartigny, the one asserted field by field (docs/udata-backends.md §8.2).
         Field(
             CARTIGNY, "title", "Plan local d'urbanisme de la commune de Cartigny", lambda d: d.title
         ),
@@ -174,7 +174,8 @@ def dataset_fields() -> list[Field]:
             ),
         ),
     ]
-    # The other five GeoNetwork datasets: title and no resource (spec 8.2, computed).
+    # The other five GeoNetwork datasets: title and no resource (docs/udata-backends.md §8.2,
+    # computed).
     for key, commune in (
         (FLESSELLES, "Flesselles"),
         (LONGUEAU, "Longueau"),
@@ -211,7 +212,8 @@ def dataset_fields() -> list[Field]:
 
 
 def combles_fields() -> list[Field]:
-    """geoide-iso19139-single-dataset.xml, with udata's test licence lov1 (spec 8.2)."""
+    """geoide-iso19139-single-dataset.xml, with udata's test licence lov1
+    (docs/udata-backends.md §8.2)."""
     return [
         Field(
             COMBLES, "title", "Plan local d'urbanisme de la commune de Combles", lambda d: d.title
@@ -251,7 +253,7 @@ def combles_fields() -> list[Field]:
 
 
 def rpg_fields() -> list[Field]:
-    """geoplateforme-iso19139-IGNF_RPG.xml, a series (spec 8.2)."""
+    """geoplateforme-iso19139-IGNF_RPG.xml, a series (docs/udata-backends.md §8.2)."""
     return [
         Field("IGNF_RPG", "title", "RPG", lambda d: d.title),
         Field("IGNF_RPG", "resources count", 70, lambda d: len(d.resources)),

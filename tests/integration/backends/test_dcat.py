@@ -1,4 +1,5 @@
-"""Backend `dcat` over the recorded catalogs: spec 8.1 expectations, paging, failures."""
+"""Backend `dcat` over the recorded catalogs: docs/udata-backends.md §8.1 expectations, paging,
+failures."""
 
 from __future__ import annotations
 

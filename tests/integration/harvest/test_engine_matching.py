@@ -1,4 +1,5 @@
-"""Matching remote records to local objects (spec 6.5), ownership, applying drafts."""
+"""Matching remote records to local objects (docs/udata-behaviour.md §6.5), ownership, applying
+drafts."""
 
 from __future__ import annotations
 

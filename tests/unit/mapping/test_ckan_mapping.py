@@ -57,7 +57,8 @@ class TestMinimal:
         assert draft.harvest.remote_url == "http://localhost:5000/dataset/minimal-dataset"
         assert draft.harvest.ckan_source is None
         assert draft.harvest.created_at == datetime(2022, 9, 28)
-        # udata no longer sets it (spec 6.2); metadata_modified moves on any CKAN-side edit.
+        # udata no longer sets it (docs/udata-backends.md §6.2); metadata_modified moves on any
+        # CKAN-side edit.
         assert draft.harvest.modified_at is None
         assert draft.license is None
         assert draft.tags == ()

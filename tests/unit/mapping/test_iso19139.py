@@ -1,4 +1,5 @@
-"""ISO 19139 -> dataset on the recorded Géo-IDE and Géoplateforme records (backends spec 8.2)."""
+"""ISO 19139 -> dataset on the recorded Géo-IDE and Géoplateforme records
+(docs/udata-backends.md §8.2)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """ISO 19139 record -> `DatasetDraft`, one function per concept.
 
 The correspondences are GeoDCAT-AP's ISO-to-DCAT ones, read through udata's DCAT rules
-(backends spec 2 and 5), so that a record gives the dataset udata would build from the
+(docs/udata-backends.md §2 and §5), so that a record gives the dataset udata would build from the
 XSLT's output. Where the XSLT loses information, the differences are written next to the
 code that does better.
 """
@@ -201,7 +201,7 @@ def dates_from_iso(citation: etree._Element, *, now: datetime) -> DatasetDates:
 
 
 def tags_from_iso(identification: etree._Element, reader: RecordReader) -> tuple[str, ...]:
-    """Keywords -> tags with udata's rules (spec 2.5).
+    """Keywords -> tags with udata's rules (docs/udata-backends.md §2.5).
 
     A plain keyword is a tag, whether free or from a thesaurus (the XSLT makes the latter a
     labelled theme). A keyword given as a `gmx:Anchor` becomes a bare theme IRI, which
@@ -299,7 +299,7 @@ def spatial_from_iso(identification: etree._Element) -> SpatialCoverage | None:
 def contact_points_from_iso(
     identification: etree._Element, reader: RecordReader
 ) -> tuple[ContactPointDraft, ...] | None:
-    """The resource's responsible parties, by role in udata's order (spec 2.10).
+    """The resource's responsible parties, by role in udata's order (docs/udata-backends.md §2.10).
 
     The name is "individual (organisation)" when both are given. A `contact` needs an
     email or a contact form (udata drops it otherwise); identical entries collapse.
@@ -343,8 +343,8 @@ def remote_url_from_iso(
     *,
     prefix: str | None,
 ) -> str | None:
-    """spec 2.3.1: `<prefix>/<fileIdentifier>` when a prefix is configured, else the
-    first landing page, else the dataset identifier when it is a URL."""
+    """docs/udata-backends.md §2.3.1: `<prefix>/<fileIdentifier>` when a prefix is configured, else
+    the first landing page, else the dataset identifier when it is a URL."""
     if prefix and file_id:
         return f"{prefix.rstrip('/')}/{file_id}"
     for candidate in (*landing_pages, identifier):

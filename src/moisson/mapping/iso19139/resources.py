@@ -31,7 +31,7 @@ ONLINE_RESOURCES = (
 )
 _OGC_PROTOCOL = re.compile(r"\bOGC:(" + "|".join(OGC_SERVICES) + r")\b", re.IGNORECASE)
 #: Formats whose resources share one GetCapabilities URL, one per layer: they are told
-#: apart by (URL, title) (backends spec 2.12).
+#: apart by (URL, title) (docs/udata-backends.md §2.12).
 _LAYERED_FORMATS = frozenset({"wms", "wfs", "wmts"})
 _NAMELESS = {
     "fr": ("Ressource {}", "Ressource sans nom"),

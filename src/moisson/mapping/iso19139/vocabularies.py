@@ -34,7 +34,7 @@ ROLES: dict[str, ContactRole] = {
     "resourceProvider": ContactRole.RESOURCE_PROVIDER,
     "user": ContactRole.USER,
 }
-#: udata lists contact points role by role, in this order (backends spec 2.10).
+#: udata lists contact points role by role, in this order (docs/udata-backends.md §2.10).
 ROLE_ORDER = tuple(ROLES.values())
 
 #: OGC service types a distribution can be (its udata format is the lower-cased type).

@@ -1,6 +1,6 @@
 """RDF → drafts: parsing, format detection and the listing of dataset nodes.
 
-Parsing policy (spec 3.1 and 10.3):
+Parsing policy (docs/udata-backends.md §3.1 and §10.3):
 - Relative IRIs are *kept relative*, as udata (rdflib without a base IRI) does: pyoxigraph is
   run without `base_iri` and in lenient mode, which stores `rdf:about="dataset-3"` as the IRI
   `dataset-3` instead of resolving it against the page URL. catalog.xml dataset 4 and the
@@ -44,7 +44,7 @@ class RdfFormatError(RdfParseError):
     """The RDF syntax of a document could not be determined or is not supported."""
 
 
-#: Media type -> format name (spec 3.1a).
+#: Media type -> format name (docs/udata-backends.md §3.1 step 1a).
 MIME_FORMATS: dict[str, str] = {
     "application/rdf+xml": "xml",
     "application/xml": "xml",
@@ -59,7 +59,7 @@ MIME_FORMATS: dict[str, str] = {
     "application/n-quads": "nquads",
 }
 
-#: File extension -> format name (spec 3.1b).
+#: File extension -> format name (docs/udata-backends.md §3.1 step 1b).
 EXTENSION_FORMATS: dict[str, str] = {
     "xml": "xml",
     "rdf": "xml",
@@ -96,9 +96,9 @@ _GENERIC_MIMES = frozenset({"", "text/plain", "application/octet-stream", "binar
 def detect_format(content_type: str | None, url: str, data: bytes) -> str:
     """The RDF format name of a fetched document.
 
-    Order: the Content-Type (spec 3.1a table), then the extension of the URL *path* (udata
-    looks at the whole URL, so `catalog.xml?page=1` defeats it: we do better), then sniffing
-    the first bytes. Raises `RdfFormatError` with udata's messages when nothing works.
+    Order: the Content-Type (docs/udata-backends.md §3.1 step 1a table), then the extension of the
+    URL *path* (udata looks at the whole URL, so `catalog.xml?page=1` defeats it: we do better),
+    then sniffing the first bytes. Raises `RdfFormatError` with udata's messages when nothing works.
     """
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime in MIME_FORMATS:
@@ -288,7 +288,7 @@ def _repair_rdfxml(data: bytes) -> bytes | None:
 
 
 def iter_dataset_nodes(graph: RdfGraph) -> Iterator[Node]:
-    """Dataset nodes of a page, each once, in document order (spec 3.2).
+    """Dataset nodes of a page, each once, in document order (docs/udata-backends.md §3.2).
 
     Subjects typed dcat:Dataset or dcat:DatasetSeries; a node typed both comes once. Nodes
     with no dct:title whose only incoming link is one dcat:servesDataset or dct:hasPart are

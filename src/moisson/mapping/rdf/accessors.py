@@ -1,4 +1,4 @@
-"""Value-reading primitives over an `RdfGraph` (backends spec 2.2).
+"""Value-reading primitives over an `RdfGraph` (docs/udata-backends.md §2.2).
 
 Their semantics decide the expected values of the fixtures, so they follow udata exactly:
 - a literal's value is converted by datatype (dates, numbers, booleans); an ill-typed literal
@@ -187,7 +187,8 @@ def datetime_value(graph: RdfGraph, node: Term, predicate: NamedNode) -> datetim
 def modified_datetime(
     graph: RdfGraph, node: Term, predicate: NamedNode, now: datetime
 ) -> datetime | None:
-    """Like `datetime_value`, but a date in the future is dropped (spec 2.3, 10.9)."""
+    """Like `datetime_value`, but a date in the future is dropped
+    (docs/udata-backends.md §2.3, §10.9)."""
     value = datetime_value(graph, node, predicate)
     if value is None or value > now:
         return None

@@ -1,4 +1,4 @@
-"""Contact points from the agent roles of a dataset or dataservice (spec 2.10).
+"""Contact points from the agent roles of a dataset or dataservice (docs/udata-backends.md §2.10).
 
 Roles are read in `ROLE_PREDICATES` order, objects in document order: the order of the
 result is what `contact_points[i]` means. `dcat:contactPoint` is usually a vCard (tried

@@ -1,4 +1,4 @@
-"""`dcat:DataService` nodes → `DataserviceDraft` (spec 2.13)."""
+"""`dcat:DataService` nodes → `DataserviceDraft` (docs/udata-backends.md §2.13)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A `dcat:Dataset` node → `DatasetDraft` (spec 2.3). Works on any graph: a DCAT page, a
-record's subgraph, a CSW record converted to DCAT."""
+"""A `dcat:Dataset` node → `DatasetDraft` (docs/udata-backends.md §2.3). Works on any graph: a DCAT
+page, a record's subgraph, a CSW record converted to DCAT."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def dataset_from_rdf(
     """Map one dataset node. Raises `SkipItem("missing title on dataset")` without a title."""
     fields = run_profile(graph, node, options, profile)
     license_id = fields.license
-    # udata's dataset validation: a non-open access type forbids a licence (spec 2.4).
+    # udata's dataset validation: a non-open access type forbids a licence
+    # (docs/udata-backends.md §2.4).
     if fields.access_type and fields.access_type != ACCESS_TYPE_OPEN:
         license_id = None
     return DatasetDraft(

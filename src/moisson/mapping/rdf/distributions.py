@@ -1,4 +1,4 @@
-"""Resources from `dcat:distribution` / `dct:hasPart` nodes (spec 2.12)."""
+"""Resources from `dcat:distribution` / `dct:hasPart` nodes (docs/udata-backends.md §2.12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Update frequency from `dct:accrualPeriodicity` (spec 2.6).
+"""Update frequency from `dct:accrualPeriodicity` (docs/udata-backends.md §2.6).
 
 A literal that is neither an IRI nor a Dublin Core or EU code is also tried, where udata
 gives up, as a udata id (`PUNCTUAL`) and as an ISO 19115 maintenance code (`continual`):

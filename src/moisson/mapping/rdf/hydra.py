@@ -1,4 +1,4 @@
-"""Hydra paging links of a DCAT page (spec 3.1)."""
+"""Hydra paging links of a DCAT page (docs/udata-backends.md §3.1)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 pyoxigraph refuses to load a remote context by itself (it has no document loader), and
 udata's parser fetching them from the network at parse time is an SSRF and offline-CI hazard
-(spec 10.2, DESIGN 4). So before parsing, every `@context` that is a URL is replaced by the
-local copy of a well-known context (`moisson/data/jsonld/`); any other remote context fails
-the page with a message naming it.
+(docs/udata-backends.md §10.2, docs/design.md §4). So before parsing, every `@context` that is a URL
+is replaced by the local copy of a well-known context (`moisson/data/jsonld/`); any other remote
+context fails the page with a message naming it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ KNOWN_CONTEXTS: dict[str, str] = {
     # Project Open Data (DCAT-US) v1.1, used by ArcGIS Hub and data.json feeds (evian.json).
     "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld": _POD_V11,
     "http://project-open-data.cio.gov/v1.1/schema/catalog.jsonld": _POD_V11,
-    # The copy udata substitutes for it (spec 3.1), in case a catalog points there directly.
+    # The copy udata substitutes for it (docs/udata-backends.md §3.1), in case a catalog points
+    # there directly.
     "https://gist.githubusercontent.com/maudetes/f019586185d6f59dcfb07f97148a1973/raw/"
     "585c3c7bf602b5a4e635b137257d0619792e2c1f/gistfile1.txt": _POD_V11,
 }

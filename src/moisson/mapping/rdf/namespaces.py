@@ -1,4 +1,5 @@
-"""RDF vocabularies used by the DCAT mapping (backends spec 2.1), as pyoxigraph `NamedNode`s.
+"""RDF vocabularies used by the DCAT mapping (docs/udata-backends.md §2.1), as pyoxigraph
+`NamedNode`s.
 
 `DCAT.title` is `NamedNode("http://www.w3.org/ns/dcat#title")`; terms are built once and
 cached on the namespace object, so lookups in hot loops cost a dict access.

@@ -1,4 +1,4 @@
-"""What the RDF mapping needs from its caller: passed in, never looked up (STYLE 10)."""
+"""What the RDF mapping needs from its caller: passed in, never looked up (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ _LOG = logging.getLogger("moisson.mapping.rdf")
 @dataclass(frozen=True, slots=True)
 class RdfOptions:
     licenses: LicenseTable
-    """Licence table used by `LicenseTable.guess` (spec 2.4)."""
+    """Licence table used by `LicenseTable.guess` (docs/udata-backends.md §2.4)."""
     now: datetime
     """Naive UTC "now": later `modified` dates are dropped."""
     language: str = "fr"
     """Preferred literal language (udata's DEFAULT_LANGUAGE)."""
     remote_url_prefix: str | None = None
-    """CSW sources only: builds `remote_url` from the CatalogRecord identifier (spec 2.3.1)."""
+    """CSW sources only: builds `remote_url` from the CatalogRecord identifier
+    (docs/udata-backends.md §2.3.1)."""
     inspire: bool = True
     """INSPIRE_SUPPORT: the `inspire` tag and INSPIRE access restrictions."""
     hvd: bool = True

@@ -130,7 +130,8 @@ def resources_step(graph: RdfGraph, node: Term, options: RdfOptions, fields: Dat
 
 
 def rights_step(graph: RdfGraph, node: Term, options: RdfOptions, fields: DatasetFields) -> None:
-    """Rights extras, provenance, then the licence guessed from all of them (spec 2.4)."""
+    """Rights extras, provenance, then the licence guessed from all of them
+    (docs/udata-backends.md §2.4)."""
     rights = rights_from_rdf(graph, node, fields.resources)
     fields.dcat_extras.update(rights)
     provenance = unique_values(graph, node, DCT.provenance)

@@ -202,8 +202,8 @@ class ServiceSubgraph:
     """A dataservice's subgraph, kept aside until every dataset of the run has been seen.
 
     GeoDCAT-AP writes a served dataset as a bare IRI (`dcat:servesDataset <iri>`), without
-    the `dct:identifier` the link needs (spec 2.13); that identifier is on the dataset's own
-    description, maybe on another page or another CSW record. `payload` adds it back.
+    the `dct:identifier` the link needs (docs/udata-backends.md §2.13); that identifier is on the
+    dataset's own description, maybe on another page or another CSW record. `payload` adds it back.
     """
 
     root: Node

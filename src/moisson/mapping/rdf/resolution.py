@@ -1,4 +1,5 @@
-"""Spatial resolution, stored as text in `extras["dcat"]["spatial_resolution"]` (spec 2.9)."""
+"""Spatial resolution, stored as text in `extras["dcat"]["spatial_resolution"]`
+(docs/udata-backends.md §2.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Licence, rights and INSPIRE access restrictions (spec 2.4)."""
+"""Licence, rights and INSPIRE access restrictions (docs/udata-backends.md §2.4)."""
 
 from __future__ import annotations
 

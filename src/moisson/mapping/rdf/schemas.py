@@ -1,4 +1,4 @@
-"""The schema catalog used to clean `dct:conformsTo` references (spec 2.11).
+"""The schema catalog used to clean `dct:conformsTo` references (docs/udata-backends.md §2.11).
 
 udata downloads it from SCHEMA_CATALOG_URL; the mapping only receives it (or an empty one).
 """

@@ -1,4 +1,5 @@
-"""Spatial coverage from every `dct:spatial` object (spec 2.8), always a MultiPolygon.
+"""Spatial coverage from every `dct:spatial` object (docs/udata-backends.md §2.8), always a
+MultiPolygon.
 
 - a literal is an ArcGIS bbox `west,south,east,north`;
 - a node contributes every GeoJSON literal, then every WKT literal, among its objects;

@@ -1,5 +1,5 @@
-"""Tag texts from keywords and themes (spec 2.5). Normalisation happens once, at the end
-(`moisson.mapping.text.normalize_tags`), over every step's contribution."""
+"""Tag texts from keywords and themes (docs/udata-backends.md §2.5). Normalisation happens once, at
+the end (`moisson.mapping.text.normalize_tags`), over every step's contribution."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Temporal coverage from the first `dct:temporal` object (spec 2.7).
+"""Temporal coverage from the first `dct:temporal` object (docs/udata-backends.md §2.7).
 
 Unlike udata, an IRI object is read from the triples of the current graph and never fetched:
 a remote interval (gov.uk reference years) without local triples gives `None`.

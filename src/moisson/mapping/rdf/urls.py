@@ -1,4 +1,5 @@
-"""URL validation of harvested metadata (remote_url, resource URLs; spec 2.3.1)."""
+"""URL validation of harvested metadata (remote_url, resource URLs;
+docs/udata-backends.md §2.3.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lookup tables only the DCAT mapping reads: data, not code (backends spec 2.9, 2.12).
+"""Lookup tables only the DCAT mapping reads: data, not code (docs/udata-backends.md §2.9, §2.12).
 
 The vocabularies other mappings share live in `moisson.mapping.frequencies`,
 `moisson.mapping.hvd` and `moisson.mapping.inspire`.
@@ -26,5 +26,6 @@ DISTANCE_UNITS = MappingProxyType(
     }
 )
 
-#: Formats whose resources are matched by (url, title): one distribution per layer (spec 2.12).
+#: Formats whose resources are matched by (url, title): one distribution per layer
+#: (docs/udata-backends.md §2.12).
 OGC_LAYER_FORMATS = frozenset({"wfs", "wms", "wmts"})

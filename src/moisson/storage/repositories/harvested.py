@@ -44,7 +44,8 @@ def dataservice(session: Session, dataservice_id: str) -> Dataservice | None:
 def same_source(
     model: type[Dataset] | type[Dataservice], source_id: str | None, domain: str
 ) -> ColumnElement[bool]:
-    """Objects harvested from this source: by source id, or by domain (behaviour spec 6.5)."""
+    """Objects harvested from this source: by source id, or by domain
+    (docs/udata-behaviour.md §6.5)."""
     by_domain = model.harvest_domain == domain
     if source_id is None:
         return by_domain

@@ -1,4 +1,4 @@
-"""Value-reading primitives (spec 2.2)."""
+"""Value-reading primitives (docs/udata-backends.md §2.2)."""
 
 from __future__ import annotations
 

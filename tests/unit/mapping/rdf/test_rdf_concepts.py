@@ -29,7 +29,7 @@ class TestFrequency:
                 Frequency.PUNCTUAL,
             ),
             ('"as_needed"', Frequency.PUNCTUAL),
-            # udata gives up on these two (spec 2.6); GeoNetwork writes them.
+            # udata gives up on these two (docs/udata-backends.md §2.6); GeoNetwork writes them.
             ('"continual"', Frequency.SEVERAL_TIMES_A_DAY),
             ('"PUNCTUAL"', Frequency.PUNCTUAL),
             ('"sometimes"', None),

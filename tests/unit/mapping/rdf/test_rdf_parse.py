@@ -1,4 +1,4 @@
-"""Parsing, format detection and dataset listing (spec 3.1, 3.2, 10.2, 10.3)."""
+"""Parsing, format detection and dataset listing (docs/udata-backends.md §3.1, §3.2, §10.2, §10.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Temporal coverage (spec 2.7), spatial coverage (2.8) and resolution (2.9)."""
+"""Temporal coverage (docs/udata-backends.md §2.7), spatial coverage (2.8) and resolution (2.9)."""
 
 from __future__ import annotations
 
