@@ -21,12 +21,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(database_url: str, port: int) -> subprocess.Popen[str]:
+def serve(database_url: str, port: int, **settings: str) -> subprocess.Popen[str]:
+    """A real `moisson serve`; `settings` are more `MOISSON_` variables (name without prefix)."""
     env = {
         **os.environ,
         "MOISSON_DATABASE_URL": database_url,
         "MOISSON_ENVIRONMENT": "testing",
         "MOISSON_BROKER_URL": "",
+        **{f"MOISSON_{name}": value for name, value in settings.items()},
     }
     return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "moisson", "serve", "--port", str(port)],

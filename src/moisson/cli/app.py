@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import typer
 from rich.console import Console
 
@@ -77,12 +80,21 @@ def serve(
 
     background = serving_background(state.settings, state.sessions())
     api = create_app(state.settings, session_factory=state.sessions(), runner=background.runner)
-    background.start()
-    try:
-        # log_config=None: uvicorn's lines go through our handler (and format) too.
-        uvicorn.run(api, host=host, port=port, log_config=None)
-    finally:
-        background.stop()
+
+    @asynccontextmanager
+    async def run_background(_app: object) -> AsyncIterator[None]:
+        background.start()
+        try:
+            yield
+        finally:
+            # In the app's shutdown, not after `uvicorn.run`: on SIGTERM uvicorn raises the
+            # signal again once it has shut down, which ends the process before code after
+            # `run` would run, and would leave the worker's child processes running.
+            background.stop(wait=False)
+
+    api.router.lifespan_context = run_background
+    # log_config=None: uvicorn's lines go through our handler (and format) too.
+    uvicorn.run(api, host=host, port=port, log_config=None)
 
 
 @app.command()

@@ -87,12 +87,16 @@ class LocalWorker:
             self._ticker.join()
             self._ticker = None
         if self._executor is not None:
-            if not wait:  # jobs running in child processes end now, not when they are done
-                with self._lock:
-                    children = list(self._children)
-                for child in children:
+            # A job in a child process ends now (failed, saying why) rather than keep
+            # `moisson serve` from stopping for as long as its harvest lasts; queued jobs stay
+            # `pending` and are taken again at the next start.
+            ends_now = not wait or self.in_child_processes
+            if ends_now:
+                for child in self.child_processes:
                     child.terminate()
-            self._executor.shutdown(wait=wait, cancel_futures=not wait)
+            # Threads waiting for terminated children end at once: wait for them, so each
+            # records why its job failed.
+            self._executor.shutdown(wait=wait or self.in_child_processes, cancel_futures=ends_now)
             self._executor = None
 
     @property
@@ -127,7 +131,11 @@ class LocalWorker:
             child.append(process)
             with self._lock:
                 self._children.add(process)
+            if self._stopping.is_set():  # started as `stop()` was ending the others
+                process.terminate()
 
+        if self._stopping.is_set():
+            return  # still `pending`: taken again at the next start
         try:
             exit_code = run_job_in_child_process(self.settings, job_id, started)
         finally:
@@ -135,7 +143,10 @@ class LocalWorker:
                 self._children.difference_update(child)
         if exit_code == 0:
             return
-        reason = f"The process running this job exited with code {exit_code}"
+        if self._stopping.is_set():
+            reason = f"The worker was stopped while this job ran (exit code {exit_code})"
+        else:
+            reason = f"The process running this job exited with code {exit_code}"
         logger.error("Harvest job %s: %s", job_id, reason.lower())
         with unit_of_work(self.session_factory) as session:
             fail_abandoned_job(session, job_id, reason)

@@ -35,13 +35,14 @@ class Background:
         if self.notifier is not None:
             self.notifier.start()
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop the threads; `wait`: let the worker's running jobs finish (see `LocalWorker`)."""
         if self.notifier is not None:
             self.notifier.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.worker is not None:
-            self.worker.stop()
+            self.worker.stop(wait=wait)
 
 
 def make_runner(settings: Settings) -> JobRunner:

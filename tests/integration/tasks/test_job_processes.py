@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +122,28 @@ class TestChildProcesses:
         # two threads waiting for one child would race for its exit status).
         assert wait_until(lambda: not process_exists(pid), 10)
         assert wait_until(lambda: status(service, job_id) == JobStatus.FAILED, 10)
+        assert any("worker was stopped" in message for message in job_errors(service, job_id))
+
+    def test_a_stop_that_waits_still_ends_the_children_and_keeps_queued_jobs_pending(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        # One thread, so the second job queues behind the first.
+        worker = worker_of(service)
+        worker.stop(wait=False)
+        worker.settings = worker.settings.model_copy(
+            update={"harvest": worker.settings.harvest.model_copy(update={"worker_threads": 1})}
+        )
+        worker.start(resume_pending=False)
+        catalogs.catalogs["first"] = Catalog(pages=2, per_page=2, delay=30.0)
+        catalogs.catalogs["queued"] = Catalog(pages=1, per_page=2)
+        first = service.run(service.add_source("first", catalogs.url("first")))
+        queued = service.run(service.add_source("queued", catalogs.url("queued")))
+        assert wait_until(lambda: running(service, first), CHILD_START)
+        started = time.monotonic()
+        worker.stop()  # as `moisson serve` does when it stops
+        assert time.monotonic() - started < 15  # not the 60 s of the first job's pages
+        assert status(service, first) == JobStatus.FAILED
+        assert status(service, queued) == JobStatus.PENDING
 
 
 def process_exists(pid: int) -> bool:
