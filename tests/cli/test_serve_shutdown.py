@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tests.cli.test_serve_schema import POSTGRES_SERVER, free_port, serve
 from tests.conftest import fresh_postgres_database
 from tests.dcat_catalog import Catalog, catalog_server, wait_until
+from tests.integration.tasks.test_job_processes import process_exists
 
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
@@ -35,14 +36,6 @@ def job_children(pid: int) -> list[int]:
         check=False,
     )
     return [int(line) for line in found.stdout.split()]
-
-
-def exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_sigterm_ends_the_running_jobs_child_and_fails_its_job(tmp_path: Path) -> None:
@@ -84,7 +77,7 @@ def test_sigterm_ends_the_running_jobs_child_and_fails_its_job(tmp_path: Path) -
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-        assert wait_until(lambda: not exists(child), 10)
+        assert wait_until(lambda: not process_exists(child), 10)
         with sessions() as session:
             job = session.get(HarvestJob, job_id)
             assert job is not None
