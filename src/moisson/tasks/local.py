@@ -3,7 +3,8 @@
 Each thread runs one job at a time, in the serving process (`thread` mode) or in a child
 process it starts and waits for (`process` mode, `tasks.job_process`): see the setting
 `MOISSON_HARVEST__WORKER_MODE`. A child that dies before its job ended (killed, out of
-memory) has its job failed at once, with the exit code, and the thread takes the next job.
+memory) has its job failed at once, with the exit code, and the thread takes the next job;
+stopping the worker ends its children and fails their jobs the same way.
 
 `submit()` is called after the transaction creating the job has committed
 (`moisson.services.runs.JobRunner`). A background thread refreshes the heartbeat of every job
