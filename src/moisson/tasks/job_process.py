@@ -8,9 +8,9 @@ child process the API keeps its own interpreter and the second core does the har
 The child is started with `spawn` (a fresh interpreter: no inherited connections, locks or
 threads of the server), builds its own database engine from the settings, runs `run_job` and
 exits. The worker ends it when `moisson serve` stops (`LocalWorker.stop`); a job it leaves
-unfinished is failed by the worker at once, or by the watchdog if the parent died too. The requests a job sent to remote catalogs are
-counted in the child; it hands their counts to the parent when it ends, so `GET /metrics` of
-`moisson serve` shows them once the job is over.
+unfinished is failed by the worker at once, or by the watchdog if the parent died too. The
+requests a job sent to remote catalogs are counted in the child; it hands their counts to the
+parent when it ends, so `GET /metrics` of `moisson serve` shows them once the job is over.
 """
 
 from __future__ import annotations
