@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
-from moisson.domain.enums import JobStatus
+from moisson.domain.enums import FINAL_JOB_STATUSES, JobStatus
 from moisson.storage.base import utcnow
+from moisson.storage.models import HarvestJob
 from moisson.storage.repositories import harvest_runs
 
 
@@ -46,9 +47,7 @@ def fail_stale_jobs(
                 f"more than {stale_after:g}s ago); the job was marked failed and the source "
                 "can be run again"
             )
-        harvest_runs.add_error(session, job.id, message, now=now)
-        job.status = JobStatus.FAILED
-        job.ended = now
+        _fail(session, job, message, now)
         failed.append(job.id)
     session.flush()
     return failed
@@ -61,15 +60,14 @@ def fail_abandoned_job(
     so there is no need to wait for its heartbeat to go stale. The caller commits."""
     now = now or utcnow()
     job = harvest_runs.job_by_id(session, job_id)
-    if job is None or JobStatus(job.status).is_final:
+    if job is None or job.status in FINAL_JOB_STATUSES:
         return False
-    harvest_runs.add_error(
-        session,
-        job.id,
-        f"{reason}; the job was marked failed and the source can be run again",
-        now=now,
-    )
-    job.status = JobStatus.FAILED
-    job.ended = now
+    _fail(session, job, f"{reason}; the job was marked failed and the source can be run again", now)
     session.flush()
     return True
+
+
+def _fail(session: Session, job: HarvestJob, message: str, now: datetime) -> None:
+    harvest_runs.add_error(session, job.id, message, now=now)
+    job.status = JobStatus.FAILED
+    job.ended = now
