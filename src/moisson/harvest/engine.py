@@ -89,7 +89,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -245,20 +244,10 @@ def run_job(
 
 def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
     """Move the job from `pending` to `initialized` atomically: one worker wins."""
-    now = utcnow()
-    result = session.execute(
-        update(HarvestJob)
-        .where(HarvestJob.id == job_id, HarvestJob.status == JobStatus.PENDING)
-        .values(
-            status=JobStatus.INITIALIZED,
-            started=now,
-            heartbeat_at=now,
-            worker=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}",
-        )
-        .execution_options(synchronize_session=False)
-    )
+    worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    won = harvest_runs.claim_pending(session, job_id, utcnow(), worker)
     session.commit()
-    if not getattr(result, "rowcount", 0):
+    if not won:
         logger.info("Job %s is not pending any more; nothing to do", job_id)
         return None
     job = harvest_runs.job_by_id(session, job_id)
@@ -1151,7 +1140,7 @@ class Pipeline:
             session.rollback()
             self.batch.discard()
             self._pending = []
-            job = session.get(HarvestJob, job_id)
+            job = harvest_runs.job_by_id(session, job_id)
             if job is None:  # the job row itself was rolled back (a preview): nothing to record on
                 raise exc
             self.job = job

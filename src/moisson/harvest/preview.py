@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
@@ -35,7 +34,7 @@ from moisson.harvest.engine import (
     source_ref,
 )
 from moisson.harvest.results import PreviewItem, PreviewResult
-from moisson.storage.base import new_id, utcnow
+from moisson.storage.base import is_stored, new_id, utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs, harvested
 
@@ -102,8 +101,7 @@ def preview_source(
 
 
 def _is_saved(source: HarvestSource) -> bool:
-    state = inspect(source)
-    return bool(source.id) and (state.persistent or state.detached)
+    return bool(source.id) and is_stored(source)
 
 
 def _stand_in(source: HarvestSource) -> HarvestSource:

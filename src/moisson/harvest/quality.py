@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import NamedNode
-from sqlalchemy import delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -47,8 +46,9 @@ from moisson.quality.mqa import Facts, Points, Score, score_dataset
 from moisson.quality.validation import VIOLATION, WARNING, Finding, Validator
 from moisson.quality.vocabularies import EU_AUTHORITY
 from moisson.storage.base import new_id, utcnow
-from moisson.storage.models import HarvestItem, HarvestJob, QualityAssessment
-from moisson.storage.repositories import bulk
+from moisson.storage.models import HarvestJob
+from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import quality as quality_repo
 
 logger = logging.getLogger(__name__)
 
@@ -222,9 +222,8 @@ class QualityHook:
                 assessments.append(row)
         try:
             with session.begin_nested():
-                if items:
-                    session.execute(update(HarvestItem), items)
-                self._replace_assessments(session, assessments)
+                harvest_runs.update_items(session, items)
+                quality_repo.replace_assessments(session, assessments)
         except SQLAlchemyError as exc:  # the items themselves were rolled back (a failed job)
             logger.warning("Job %s: quality results not stored (%s)", job.id, exc)
 
@@ -279,22 +278,6 @@ class QualityHook:
             "results": [f.as_json() for f in assessment.findings[:MAX_STORED_RESULTS]],
             "assessed_at": now,
         }
-
-    @staticmethod
-    def _replace_assessments(session: Session, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        datasets = [r["dataset_id"] for r in rows if r["dataset_id"]]
-        services = [r["dataservice_id"] for r in rows if r["dataservice_id"]]
-        if datasets:
-            session.execute(
-                delete(QualityAssessment).where(QualityAssessment.dataset_id.in_(datasets))
-            )
-        if services:
-            session.execute(
-                delete(QualityAssessment).where(QualityAssessment.dataservice_id.in_(services))
-            )
-        bulk.insert_rows(session, QualityAssessment, rows)
 
 
 def _assessable(item: dict[str, Any]) -> bool:

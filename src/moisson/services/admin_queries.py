@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
-from moisson.domain.enums import ValidationState
 from moisson.errors import Unauthorized
 from moisson.services.auth import Caller, caller_for_user, hash_api_key
-from moisson.storage.models import HarvestRecord, HarvestSource, Organization
+from moisson.storage.models import Organization
+from moisson.storage.repositories import organizations as orgs_repo
+from moisson.storage.repositories import records as records_repo
+from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.repositories import users as users_repo
 
 
@@ -47,45 +48,19 @@ def organizations_of(session: Session, caller: Caller) -> list[Organization]:
     """The organizations a caller may attach a new source to, by name."""
     if not caller.roles:
         return []
-    return list(
-        session.scalars(
-            select(Organization)
-            .where(Organization.id.in_(list(caller.roles)))
-            .order_by(Organization.name)
-        )
-    )
+    return orgs_repo.by_ids_in_name_order(session, caller.roles)
 
 
 def pending_sources_count(session: Session) -> int:
     """Live sources waiting for a sysadmin's decision."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(HarvestSource)
-            .where(
-                HarvestSource.validation_state == ValidationState.PENDING,
-                HarvestSource.deleted_at.is_(None),
-            )
-        )
-        or 0
-    )
+    return sources_repo.pending_count(session)
 
 
 def record_payloads(session: Session, source_id: str, remote_ids: Iterable[str]) -> dict[str, str]:
     """Remote id -> the raw payload kept from the last successful harvest of that record."""
-    wanted = {r for r in remote_ids if r}
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(HarvestRecord.remote_id, HarvestRecord.payload).where(
-            HarvestRecord.source_id == source_id, HarvestRecord.remote_id.in_(wanted)
-        )
-    )
-    return {remote_id: payload for remote_id, payload in rows if payload}
+    return records_repo.payloads(session, source_id, remote_ids)
 
 
 def payload_for_dataset(session: Session, dataset_id: str) -> str | None:
     """The raw remote record a harvested dataset was last built from, if kept."""
-    return session.scalars(
-        select(HarvestRecord.payload).where(HarvestRecord.dataset_id == dataset_id).limit(1)
-    ).first()
+    return records_repo.payload_for_dataset(session, dataset_id)

@@ -23,16 +23,16 @@ counts go down when old jobs are purged, which Prometheus reads as a counter res
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
-from sqlalchemy import ColumnElement, Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 import moisson.http.metrics  # noqa: F401 (registers the remote requests counter in this process)
 from moisson.domain.enums import ItemStatus, JobStatus
-from moisson.storage.models import HarvestJob, HarvestSource, QualityAssessment
+from moisson.storage.repositories import jobs as jobs_repo
+from moisson.storage.repositories import quality as quality_repo
+from moisson.storage.repositories import sources as sources_repo
 
 DURATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 
@@ -52,8 +52,7 @@ class HarvestStateCollector:
             yield from self._quality(session)
 
     def _jobs(self, session: Session) -> Iterator[Metric]:
-        rows = session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
-        counts: dict[str, int] = dict(rows.all())
+        counts = jobs_repo.count_by_status(session)
         jobs = GaugeMetricFamily(
             "moisson_harvest_jobs", "Harvest jobs in the database, by status.", labels=["status"]
         )
@@ -62,59 +61,40 @@ class HarvestStateCollector:
         yield jobs
 
     def _items(self, session: Session) -> Iterator[Metric]:
-        columns = [
-            func.coalesce(func.sum(getattr(HarvestJob, f"items_{status.value}")), 0)
-            for status in ItemStatus
-        ]
-        unchanged = func.coalesce(func.sum(HarvestJob.items_unchanged), 0)
-        row = session.execute(select(*columns, unchanged)).one()
+        totals = jobs_repo.item_totals(session)
         items = GaugeMetricFamily(
             "moisson_harvest_items",
             "Items of the harvest jobs in the database, by status.",
             labels=["status"],
         )
-        for status, value in zip(ItemStatus, row[:-1], strict=True):
-            items.add_metric([status.value], int(value))
+        for status in ItemStatus:
+            items.add_metric([status.value], totals.by_status[status])
         yield items
         yield GaugeMetricFamily(
             "moisson_harvest_items_unchanged",
             "Items found unchanged since the previous run (not rewritten).",
-            value=int(row[-1]),
+            value=totals.unchanged,
         )
 
     def _quality(self, session: Session) -> Iterator[Metric]:
-        def total(column: Any) -> ColumnElement[int]:
-            return func.coalesce(func.sum(column), 0)
-
-        row = session.execute(
-            select(
-                total(HarvestJob.quality_assessed),
-                total(HarvestJob.quality_nonconforming),
-                total(HarvestJob.quality_violations),
-                total(HarvestJob.quality_warnings),
-            )
-        ).one()
+        totals = jobs_repo.quality_totals(session)
         items = GaugeMetricFamily(
             "moisson_harvest_quality_items",
             "Items validated against DCAT-AP, and those with a violation.",
             labels=["state"],
         )
-        items.add_metric(["assessed"], int(row[0]))
-        items.add_metric(["nonconforming"], int(row[1]))
+        items.add_metric(["assessed"], totals.assessed)
+        items.add_metric(["nonconforming"], totals.nonconforming)
         yield items
         results = GaugeMetricFamily(
             "moisson_harvest_quality_results",
             "DCAT-AP SHACL results of the items, by severity.",
             labels=["severity"],
         )
-        results.add_metric(["violation"], int(row[2]))
-        results.add_metric(["warning"], int(row[3]))
+        results.add_metric(["violation"], totals.violations)
+        results.add_metric(["warning"], totals.warnings)
         yield results
-        bands = dict(
-            session.execute(
-                select(QualityAssessment.band, func.count()).group_by(QualityAssessment.band)
-            ).all()
-        )
+        bands = quality_repo.count_by_band(session)
         objects = GaugeMetricFamily(
             "moisson_quality_objects",
             "Harvested objects by the MQA rating band of their latest assessment.",
@@ -126,46 +106,24 @@ class HarvestStateCollector:
         yield objects
 
     def _durations(self, session: Session) -> Metric:
-        seconds = _duration_seconds(session)
-        finished = (HarvestJob.ended.is_not(None), HarvestJob.started.is_not(None))
-        per_bucket = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in DURATION_BUCKETS]
-        row = session.execute(
-            select(func.count(), func.coalesce(func.sum(seconds), 0.0), *per_bucket).where(
-                *finished
-            )
-        ).one()
-        total, total_seconds = int(row[0]), float(row[1])
+        durations = jobs_repo.durations(session, DURATION_BUCKETS)
         buckets = [
-            (floatToGoString(bound), int(count or 0))  # type: ignore[no-untyped-call]
-            for bound, count in zip(DURATION_BUCKETS, row[2:], strict=True)
+            (floatToGoString(bound), count)  # type: ignore[no-untyped-call]
+            for bound, count in zip(DURATION_BUCKETS, durations.at_most, strict=True)
         ]
-        buckets.append(("+Inf", total))
+        buckets.append(("+Inf", durations.count))
         return HistogramMetricFamily(
             "moisson_harvest_job_duration_seconds",
             "Duration of the finished harvest jobs in the database (started to ended).",
             buckets=buckets,
-            sum_value=total_seconds,
+            sum_value=durations.total_seconds,
         )
 
     def _sources(self, session: Session) -> Metric:
-        rows = (
-            session.execute(
-                select(HarvestSource.active, func.count())
-                .where(HarvestSource.deleted_at.is_(None))
-                .group_by(HarvestSource.active)
-            )
-        ).all()
-        counts = {bool(active): count for active, count in rows}
+        counts = sources_repo.live_count_by_active(session)
         sources = GaugeMetricFamily(
             "moisson_harvest_sources", "Harvest sources not deleted.", labels=["state"]
         )
         sources.add_metric(["active"], counts.get(True, 0))
         sources.add_metric(["inactive"], counts.get(False, 0))
         return sources
-
-
-def _duration_seconds(session: Session) -> ColumnElement[float]:
-    """`ended - started` in seconds, in the dialect of the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", HarvestJob.ended - HarvestJob.started), Float)
-    return (func.julianday(HarvestJob.ended) - func.julianday(HarvestJob.started)) * 86400.0

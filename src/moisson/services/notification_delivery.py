@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moisson.config import Settings
 from moisson.encryption import UndecryptableCredentials, unseal_text
 from moisson.http import build_client
-from moisson.storage.notification_models import NotificationAttempt, NotificationDelivery
+from moisson.storage.notification_models import NotificationAttempt
 from moisson.storage.repositories import notifications as repo
 from moisson.storage.session import unit_of_work
 
@@ -220,7 +220,7 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 
 def _record(session: Session, settings: Settings, outgoing: Outgoing, outcome: Outcome) -> None:
     now = datetime.now(UTC)
-    delivery = session.get(NotificationDelivery, outgoing.id)
+    delivery = repo.delivery(session, outgoing.id)
     if delivery is None:  # its subscription was deleted meanwhile
         return
     session.add(

@@ -9,41 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import ACTIVE_JOB_STATUSES, ArchiveReason
-from moisson.storage.models import Dataservice, Dataset, HarvestJob, HarvestSource
+from moisson.domain.enums import ArchiveReason
+from moisson.storage.repositories import datasets as datasets_repo
+from moisson.storage.repositories import jobs as jobs_repo
+from moisson.storage.repositories import sources as sources_repo
 
 
 def purge_jobs(session: Session, *, now: datetime, retention_days: int) -> int:
     """Delete finished jobs created before `now - retention_days`; returns how many."""
-    cutoff = now - timedelta(days=retention_days)
-    result = session.execute(
-        delete(HarvestJob).where(
-            HarvestJob.created < cutoff, HarvestJob.status.not_in(ACTIVE_JOB_STATUSES)
-        )
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return jobs_repo.delete_finished_before(session, now - timedelta(days=retention_days))
 
 
 def purge_deleted_sources(session: Session, *, now: datetime) -> int:
     """Archive the objects of every soft-deleted source, then delete those sources."""
-    source_ids = list(
-        session.scalars(select(HarvestSource.id).where(HarvestSource.deleted_at.is_not(None)))
+    source_ids = sources_repo.deleted_ids(session)
+    datasets_repo.archive_all_of_sources(
+        session, source_ids, now=now, reason=ArchiveReason.HARVESTER_DELETED
     )
-    for model in (Dataset, Dataservice):
-        session.execute(
-            update(model)
-            .where(model.harvest_source_id.in_(source_ids))
-            .values(
-                archived_at=now,
-                harvest_archived_at=now,
-                harvest_archived_reason=ArchiveReason.HARVESTER_DELETED,
-                version=model.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    if source_ids:
-        session.execute(delete(HarvestSource).where(HarvestSource.id.in_(source_ids)))
+    sources_repo.delete_for_good(session, source_ids)
     return len(source_ids)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +15,7 @@ from moisson.errors import Conflict
 from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import jobs as jobs_repo
 
 
 class JobRunner(Protocol):
@@ -28,11 +28,7 @@ class JobRunner(Protocol):
 
 
 def active_job(session: Session, source_id: str) -> HarvestJob | None:
-    return session.scalars(
-        select(HarvestJob)
-        .where(HarvestJob.source_id == source_id, HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
-        .limit(1)
-    ).first()
+    return jobs_repo.active_for_source(session, source_id)
 
 
 def create_pending_job(session: Session, source: HarvestSource) -> HarvestJob:

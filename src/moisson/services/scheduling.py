@@ -14,12 +14,11 @@ import re
 from datetime import datetime, timedelta
 
 from croniter import croniter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moisson.domain.enums import ValidationState
 from moisson.errors import InvalidInput
 from moisson.storage.models import HarvestSource
+from moisson.storage.repositories import sources as sources_repo
 
 CRON_FIELDS = 5
 MIN_INTERVAL_SECONDS = 60
@@ -129,21 +128,7 @@ def claim_due_sources(session: Session, now: datetime, *, limit: int = 100) -> l
     Only active, accepted, not deleted sources are due: unlike udata, a refused source that
     stayed scheduled is not harvested. The caller creates the jobs in the same transaction.
     """
-    query = (
-        select(HarvestSource)
-        .where(
-            HarvestSource.next_run_at.is_not(None),
-            HarvestSource.next_run_at <= now,
-            HarvestSource.deleted_at.is_(None),
-            HarvestSource.active.is_(True),
-            HarvestSource.validation_state == ValidationState.ACCEPTED,
-        )
-        .order_by(HarvestSource.next_run_at)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    sources = list(session.scalars(query))
+    sources = sources_repo.lock_due(session, now, limit)
     for source in sources:
         source.next_run_at = next_run_after(source.schedule_cron, source.schedule_interval, now)
     session.flush()

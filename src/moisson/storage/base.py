@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,3 +61,10 @@ class Base(DeclarativeBase):
 
 class IdMixin:
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=new_id)
+
+
+def is_stored(instance: Base) -> bool:
+    """Whether this ORM object has a row in the database (loaded, or detached after being
+    loaded or committed), as opposed to one built in memory and never written."""
+    state = inspect(instance)
+    return bool(state.persistent or state.detached)

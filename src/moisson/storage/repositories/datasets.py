@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from moisson.storage.models import ContactPoint, Dataservice, Dataset
@@ -127,3 +128,22 @@ def contact_points_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Con
     return {
         c.id: c for c in session.scalars(select(ContactPoint).where(ContactPoint.id.in_(wanted)))
     }
+
+
+def archive_all_of_sources(
+    session: Session, source_ids: list[str], *, now: datetime, reason: str
+) -> None:
+    """Archive every dataset and dataservice harvested from these sources (each row's
+    version bumped, as any other change of a harvested object)."""
+    for model in (Dataset, Dataservice):
+        session.execute(
+            update(model)
+            .where(model.harvest_source_id.in_(source_ids))
+            .values(
+                archived_at=now,
+                harvest_archived_at=now,
+                harvest_archived_reason=reason,
+                version=model.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +25,24 @@ def job_by_id(session: Session, job_id: str) -> HarvestJob | None:
 
 def source_by_id(session: Session, source_id: str) -> HarvestSource | None:
     return session.get(HarvestSource, source_id)
+
+
+def claim_pending(session: Session, job_id: str, now: datetime, worker: str) -> bool:
+    """Move the job from `pending` to `initialized` in one UPDATE, so that of two workers
+    handed the same job exactly one wins; True for the winner."""
+    result = session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id == job_id, HarvestJob.status == JobStatus.PENDING)
+        .values(status=JobStatus.INITIALIZED, started=now, heartbeat_at=now, worker=worker)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def update_items(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE of item rows by primary key: each dict holds `id` and the columns to set."""
+    if rows:
+        session.execute(update(HarvestItem), rows)
 
 
 def touch_job(session: Session, job_id: str, now: datetime) -> None:

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Float, case, cast, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ItemStatus
 from moisson.storage.models import HarvestErrorRow, HarvestItem, HarvestJob, HarvestLogRow
 from moisson.storage.repositories.base import paginate
 
 
 def by_id(session: Session, job_id: str) -> HarvestJob | None:
     return session.get(HarvestJob, job_id)
+
+
+def active_for_source(session: Session, source_id: str) -> HarvestJob | None:
+    """The source's pending or running job, if any (a unique index allows one at most)."""
+    return session.scalars(
+        select(HarvestJob)
+        .where(HarvestJob.source_id == source_id, HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
+        .limit(1)
+    ).first()
 
 
 def page_for_source(
@@ -105,3 +117,95 @@ def _rows_by_item(
     for row in rows:
         found[row.item_id or ""].append(row)
     return found
+
+
+def delete_finished_before(session: Session, cutoff: datetime) -> int:
+    """Delete the jobs created before `cutoff` that are over; returns how many (the database
+    cascades to their items, errors and logs)."""
+    result = session.execute(
+        delete(HarvestJob).where(
+            HarvestJob.created < cutoff, HarvestJob.status.not_in(ACTIVE_JOB_STATUSES)
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# Aggregates over every job kept, for the metrics read at scrape time.
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(HarvestJob.status, func.count()).group_by(HarvestJob.status))
+    return {key: count for key, count in rows}  # noqa: C416 (Row to tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTotals:
+    """The item counters of every job, summed (never counted from item rows)."""
+
+    by_status: dict[ItemStatus, int]
+    unchanged: int
+
+
+def item_totals(session: Session) -> ItemTotals:
+    columns = [_total(getattr(HarvestJob, f"items_{status.value}")) for status in ItemStatus]
+    row = session.execute(select(*columns, _total(HarvestJob.items_unchanged))).one()
+    by_status = {status: int(value) for status, value in zip(ItemStatus, row[:-1], strict=True)}
+    return ItemTotals(by_status=by_status, unchanged=int(row[-1]))
+
+
+@dataclass(frozen=True, slots=True)
+class QualityTotals:
+    """The quality counters of every job, summed."""
+
+    assessed: int
+    nonconforming: int
+    violations: int
+    warnings: int
+
+
+def quality_totals(session: Session) -> QualityTotals:
+    row = session.execute(
+        select(
+            _total(HarvestJob.quality_assessed),
+            _total(HarvestJob.quality_nonconforming),
+            _total(HarvestJob.quality_violations),
+            _total(HarvestJob.quality_warnings),
+        )
+    ).one()
+    return QualityTotals(*(int(value) for value in row))
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """Finished jobs (started -> ended): how many, their summed seconds, and how many took at
+    most each bound (cumulative, in the order of the bounds asked)."""
+
+    count: int
+    total_seconds: float
+    at_most: tuple[int, ...]
+
+
+def durations(session: Session, bounds: Sequence[float]) -> Durations:
+    seconds = _duration_seconds(session)
+    per_bound = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in bounds]
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(seconds), 0.0), *per_bound).where(
+            HarvestJob.ended.is_not(None), HarvestJob.started.is_not(None)
+        )
+    ).one()
+    return Durations(
+        count=int(row[0]),
+        total_seconds=float(row[1]),
+        at_most=tuple(int(count or 0) for count in row[2:]),
+    )
+
+
+def _total(column: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(column), 0)
+
+
+def _duration_seconds(session: Session) -> ColumnElement[float]:
+    """`ended - started` in seconds, in the dialect of the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", HarvestJob.ended - HarvestJob.started), Float)
+    return (func.julianday(HarvestJob.ended) - func.julianday(HarvestJob.started)) * 86400.0

@@ -21,6 +21,10 @@ def subscription(session: Session, subscription_id: str) -> NotificationSubscrip
     return session.get(NotificationSubscription, subscription_id)
 
 
+def delivery(session: Session, delivery_id: str) -> NotificationDelivery | None:
+    return session.get(NotificationDelivery, delivery_id)
+
+
 def subscriptions_of(
     session: Session, *, source_id: str | None = None, organization_id: str | None = None
 ) -> list[NotificationSubscription]:

@@ -27,6 +27,12 @@ def by_ids(session: Session, ids: Iterable[str]) -> dict[str, Organization]:
     }
 
 
+def by_ids_in_name_order(session: Session, ids: Iterable[str]) -> list[Organization]:
+    """These organizations, sorted by name in the database's collation."""
+    query = select(Organization).where(Organization.id.in_(list(ids)))
+    return list(session.scalars(query.order_by(Organization.name)))
+
+
 def slug_taken(session: Session, slug: str) -> bool:
     return (
         session.scalar(select(Organization.id).where(Organization.slug == slug).limit(1))

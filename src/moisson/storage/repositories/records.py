@@ -106,3 +106,24 @@ def forget_dataset(session: Session, dataset_id: str) -> set[str]:
     if sources:
         session.execute(delete(HarvestRecord).where(HarvestRecord.dataset_id == dataset_id))
     return sources
+
+
+def payloads(session: Session, source_id: str, remote_ids: Iterable[str]) -> dict[str, str]:
+    """Remote id -> the raw payload kept for that record of the source (records without one
+    are left out)."""
+    wanted = {r for r in remote_ids if r}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(HarvestRecord.remote_id, HarvestRecord.payload).where(
+            HarvestRecord.source_id == source_id, HarvestRecord.remote_id.in_(wanted)
+        )
+    )
+    return {remote_id: payload for remote_id, payload in rows if payload}
+
+
+def payload_for_dataset(session: Session, dataset_id: str) -> str | None:
+    """The raw payload of the record a dataset was last built from, if kept."""
+    return session.scalars(
+        select(HarvestRecord.payload).where(HarvestRecord.dataset_id == dataset_id).limit(1)
+    ).first()

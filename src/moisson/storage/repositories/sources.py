@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from moisson.domain.enums import ValidationState
 from moisson.storage.models import HarvestSource, SourceSlugHistory
 from moisson.storage.repositories.base import all_words_match, paginate
 
@@ -88,3 +90,55 @@ def with_credentials(session: Session) -> list[HarvestSource]:
     """Every source (deleted ones too) holding encrypted credentials."""
     query = select(HarvestSource).where(HarvestSource.credentials_token.is_not(None))
     return list(session.scalars(query.order_by(HarvestSource.id)))
+
+
+def lock_due(session: Session, now: datetime, limit: int) -> list[HarvestSource]:
+    """The active, accepted, live sources whose `next_run_at` is at or before `now`, soonest
+    first; on PostgreSQL locked for this transaction, skipping those another scheduler holds."""
+    query = (
+        select(HarvestSource)
+        .where(
+            HarvestSource.next_run_at.is_not(None),
+            HarvestSource.next_run_at <= now,
+            HarvestSource.deleted_at.is_(None),
+            HarvestSource.active.is_(True),
+            HarvestSource.validation_state == ValidationState.ACCEPTED,
+        )
+        .order_by(HarvestSource.next_run_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def pending_count(session: Session) -> int:
+    """Live sources waiting for a sysadmin's decision."""
+    query = select(func.count()).where(
+        HarvestSource.validation_state == ValidationState.PENDING,
+        HarvestSource.deleted_at.is_(None),
+    )
+    return session.scalar(query.select_from(HarvestSource)) or 0
+
+
+def live_count_by_active(session: Session) -> dict[bool, int]:
+    """Sources not deleted, counted by their `active` flag."""
+    rows = session.execute(
+        select(HarvestSource.active, func.count())
+        .where(HarvestSource.deleted_at.is_(None))
+        .group_by(HarvestSource.active)
+    )
+    return {bool(active): count for active, count in rows}
+
+
+def deleted_ids(session: Session) -> list[str]:
+    """Soft-deleted sources (not yet purged)."""
+    return list(
+        session.scalars(select(HarvestSource.id).where(HarvestSource.deleted_at.is_not(None)))
+    )
+
+
+def delete_for_good(session: Session, source_ids: list[str]) -> None:
+    """Delete these sources' rows; the database cascades to their jobs, records and pages."""
+    if source_ids:
+        session.execute(delete(HarvestSource).where(HarvestSource.id.in_(source_ids)))
