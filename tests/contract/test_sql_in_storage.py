@@ -1,4 +1,5 @@
-"""No SQL outside `storage/`: every query and write statement lives in a repository.
+"""No SQL outside `storage/`: every query and write statement lives in a repository; and
+jobs reach a runner only through the one hand-over after the commit.
 
 Other layers may hold a `Session` (the unit of work: add, commit, rollback), catch the
 database's exceptions and name a result row's type, but they build no statement and run
@@ -91,3 +92,56 @@ def test_the_check_sees_sql(tmp_path: Path) -> None:
         "5: session.execute(...)",
         "7: session.get(...)",
     ]
+
+
+# --------------------------------------------------------------------------- job hand-over
+
+#: Where a runner's `submit` may be called: the one hand-over rule, and the in-process
+#: worker itself (it re-queues the pending jobs its sweep finds).
+HAND_OVER_HOMES = {Path("services/runs.py"), Path("tasks/local.py")}
+THREAD_POOLS = "backends"  # `submit` of the backends' own thread pools
+
+
+def submit_calls(path: Path) -> list[int]:
+    """Lines calling `<something>.submit(...)` outside a method itself named `submit` (a
+    runner wrapping another, as the CLI's reporting one, is handed over like any runner)."""
+    lines: list[int] = []
+
+    def visit(node: ast.AST, inside_submit: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, inside_submit or child.name == "submit")
+                continue
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Attribute)
+                and child.func.attr == "submit"
+                and not inside_submit
+            ):
+                lines.append(child.lineno)
+            visit(child, inside_submit)
+
+    visit(ast.parse(path.read_text(), str(path)), inside_submit=False)
+    return sorted(lines)
+
+
+def test_jobs_reach_a_runner_only_through_the_hand_over_after_commit() -> None:
+    calls = {
+        str(path.relative_to(PACKAGE)): submit_calls(path)
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE) not in HAND_OVER_HOMES
+        and path.relative_to(PACKAGE).parts[0] != THREAD_POOLS
+    }
+    assert {module: lines for module, lines in calls.items() if lines} == {}
+
+
+def test_the_hand_over_check_sees_a_direct_submit(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text(
+        "def view(runner, job_id):\n"
+        "    runner.submit(job_id)\n"
+        "class Wrapper:\n"
+        "    def submit(self, job_id):\n"
+        "        self.inner.submit(job_id)\n"
+    )
+    assert submit_calls(module) == [2]

@@ -9,7 +9,6 @@ fields; other service errors become an error page with their status (`app._on_er
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,12 +35,12 @@ from moisson.services import (
 )
 from moisson.services.auth import Caller
 from moisson.services.paging import PageRequest
+from moisson.services.runs import hand_over_after_commit
 from moisson.storage.session import read_only, unit_of_work
 
 if TYPE_CHECKING:
     from moisson.admin.app import AdminState
 
-log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -138,18 +137,6 @@ def signed_in(request: Request) -> Iterator[tuple[Session, Caller]]:
         return
     with unit_of_work(factory) as session:
         yield session, admin_queries.caller_for_key_hash(session, key_hash)
-
-
-def submit_job(request: Request, job_id: str | None) -> None:
-    """Hand a committed job to the runner; without one it stays `pending` for a worker."""
-    runner = state_of(request).runner
-    if job_id is None or runner is None:
-        return
-    try:
-        runner.submit(job_id)
-    except Exception:
-        # Committed all the same: a pending job is visible and picked up by the sweep.
-        log.exception("could not hand job %s to the runner", job_id)
 
 
 async def posted_form(request: Request) -> dict[str, str]:
@@ -398,12 +385,12 @@ def _source_action(
     try:
         with signed_in(request) as (session, caller):
             outcome = perform(session, caller)
+            hand_over_after_commit(session, state_of(request).runner, outcome.job_id)
     except (InvalidInput, Conflict) as exc:
         with signed_in(request) as (session, caller):
             context = _source_context(request, session, caller, segment)
         context["action_errors"] = {action: exc.message}
         return render(request, "source.html", context, status_code=exc.status_code, caller=caller)
-    submit_job(request, outcome.job_id)
     return redirect(outcome.location or path(request, "source_page", source=segment))
 
 

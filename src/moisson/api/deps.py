@@ -2,7 +2,8 @@
 
 A request is one unit of work: its session commits after the handler returns (before the
 response is sent) or rolls back if anything raised. Work that must only happen once the
-data is committed (handing a job to the runner) is registered with `after_commit`.
+data is committed (handing a job to the runner) is registered with
+`moisson.storage.session.after_commit` and runs after the commit, as at every edge.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from moisson.services.auth import Caller, authenticate, require_authenticated
 from moisson.services.permissions import require_owner_admin, require_sysadmin
 from moisson.services.runs import JobRunner
 from moisson.services.sources import resolve_source
-from moisson.storage.session import finish_read, read_only
+from moisson.storage.session import (
+    finish_read,
+    read_only,
+    run_after_commit,
+    take_after_commit,
+)
 
 if TYPE_CHECKING:
     from moisson.storage.models import HarvestSource
@@ -43,21 +49,11 @@ class UnsupportedMediaType(MoissonError):
 
 
 class UnitOfWork:
+    """The request's session; what must wait for its commit is registered on the session
+    (`moisson.storage.session.after_commit`), as at every other edge."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._after_commit: list[Callable[[], object]] = []
-
-    def after_commit(self, action: Callable[[], object]) -> None:
-        self._after_commit.append(action)
-
-    def run_after_commit(self) -> None:
-        for action in self._after_commit:
-            try:
-                action()
-            except Exception:
-                # The data is committed: the response stays a success. A job that could not
-                # be queued stays `pending`, visible and retried by the scheduler's sweep.
-                log.exception("post-commit action failed")
 
 
 def get_settings(request: Request) -> Settings:
@@ -93,19 +89,20 @@ def read_factory(request: Request) -> sessionmaker[Session]:
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     reading = request.method in READ_METHODS
     session = (read_factory(request) if reading else get_session_factory(request))()
-    work = UnitOfWork(session)
     try:
-        yield work
+        yield UnitOfWork(session)
         if reading:
             finish_read(session, get_session_factory(request))
         else:
             session.commit()
     except BaseException:
         session.rollback()
+        take_after_commit(session)
         raise
     finally:
+        actions = take_after_commit(session)
         session.close()
-    work.run_after_commit()
+    run_after_commit(actions)
 
 
 # `scope="function"`: the exit code runs when the handler returns, before the response is

@@ -11,11 +11,13 @@ job is handed to a worker. Sources are named by slug first, then id. Read comman
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from moisson.cli.output import (
     EXIT_DONE_ERRORS,
@@ -55,6 +57,7 @@ from moisson.services import (
 from moisson.services.auth import system_caller
 from moisson.services.organizations import find_organization
 from moisson.services.paging import PageRequest
+from moisson.services.runs import JobRunner, hand_over_after_commit
 from moisson.services.users import find_user
 from moisson.storage.session import unit_of_work
 
@@ -79,22 +82,51 @@ def _echo_lines(lines: list[str]) -> None:
         typer.echo(line)
 
 
-def _hand_over(state: CliState, job_id: str, source_slug: str) -> None:
-    """Give a committed pending job to the configured runner, or say who will run it."""
-    settings = state.settings
-    if not settings.broker_url:
+@dataclass
+class _HandOver:
+    """What handing a job to the broker's runner gave: the CLI's edge of the one hand-over
+    rule (`hand_over_after_commit`: only once the command's unit of work has committed)."""
+
+    job_id: str
+    runner: JobRunner | None = None
+    queued: bool = False
+    error: Exception | None = None
+
+    def submit(self, job_id: str) -> None:
+        if self.runner is None:  # no broker: nothing to queue on
+            return
+        try:
+            self.runner.submit(job_id)
+            self.queued = True
+        except Exception as exc:  # reported by `_report_hand_over`; the job stays pending
+            self.error = exc
+
+
+def _hand_over_after_commit(state: CliState, session: Session, job_id: str) -> _HandOver:
+    """With a broker, queue the job once the command's transaction has committed; without
+    one, leave it pending for `moisson serve`'s in-process worker."""
+    hand_over = _HandOver(job_id)
+    if state.settings.broker_url:
+        from moisson.tasks.runtime import make_runner
+
+        hand_over.runner = make_runner(state.settings)
+        hand_over_after_commit(session, hand_over, job_id)
+    return hand_over
+
+
+def _report_hand_over(state: CliState, hand_over: _HandOver, source_slug: str) -> None:
+    """Say who runs the committed pending job: the broker's workers, or without a broker
+    `moisson serve`'s in-process worker (or this command, in the foreground)."""
+    job_id = hand_over.job_id
+    if not state.settings.broker_url:
         say(
             f"Job {job_id} is pending. Without a broker, jobs run in `moisson serve`'s "
             f"in-process worker: it picks the job up when it runs (start it if it is not), "
             f"or run it here, in the foreground: moisson harvest run {source_slug}"
         )
         return
-    from moisson.tasks.runtime import make_runner
-
-    try:
-        make_runner(settings).submit(job_id)
-    except Exception as exc:
-        fail(f"Could not queue job {job_id} on the broker ({exc}); it stays pending")
+    if not hand_over.queued:
+        fail(f"Could not queue job {job_id} on the broker ({hand_over.error}); it stays pending")
     say(f"Job {job_id} queued: a `moisson worker` will run it.")
 
 
@@ -331,11 +363,16 @@ def validate(
         launched = source_workflow.validate_source(
             session, state.settings, system_caller(), source_id, decision
         )
+        hand_over = (
+            None
+            if launched.job_id is None
+            else _hand_over_after_commit(state, session, launched.job_id)
+        )
     shown = launched.source
     typer.echo(f"Source {shown['name']!r} {shown['validation']['state']}.")
     _echo_lines(source_lines(shown))
-    if launched.job_id is not None:
-        _hand_over(state, launched.job_id, shown["slug"])
+    if hand_over is not None:
+        _report_hand_over(state, hand_over, shown["slug"])
 
 
 @app.command()
@@ -450,12 +487,13 @@ def launch(ctx: typer.Context, source: SourceArg, json_output: JsonFlag = False)
     with unit_of_work(state.sessions()) as session, operator_errors():
         source_id = sources.find_source(session, source).id
         launched = source_workflow.run_source(session, state.settings, system_caller(), source_id)
-    job_id = _job_of(launched)
+        hand_over = _hand_over_after_commit(state, session, _job_of(launched))
+    job_id = hand_over.job_id
     if json_output:
         print_json({"job": job_id, "source": launched.source["id"], "status": JobStatus.PENDING})
     else:
         typer.echo(f"Created job {job_id} for {launched.source['name']!r}.")
-    _hand_over(state, job_id, launched.source["slug"])
+    _report_hand_over(state, hand_over, launched.source["slug"])
 
 
 @app.command()

@@ -16,6 +16,7 @@ from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.repositories import harvest_runs
 from moisson.storage.repositories import jobs as jobs_repo
+from moisson.storage.session import after_commit
 
 
 class JobRunner(Protocol):
@@ -25,6 +26,15 @@ class JobRunner(Protocol):
         """Queue the job; called after the transaction creating it has committed. What it
         returns (a future, a task id) is the runner's business: callers ignore it."""
         ...
+
+
+def hand_over_after_commit(session: Session, runner: JobRunner | None, job_id: str | None) -> None:
+    """The only way a job reaches a runner: queued once the transaction that created it has
+    committed, so a worker never looks for a job that is not there yet. Without a runner, or
+    if queuing fails (logged), the job stays `pending`: visible, and taken by the sweep of
+    the in-process worker or the scheduler."""
+    if job_id is not None and runner is not None:
+        after_commit(session, lambda: runner.submit(job_id))
 
 
 def active_job(session: Session, source_id: str) -> HarvestJob | None:

@@ -47,6 +47,7 @@ READ_ONLY = "moisson_read_only"
 LOCK_TIMEOUT = "moisson_lock_timeout"
 #: `Session.info` key marking a read-only session.
 READ_ONLY_INFO = "moisson_read_only"
+_AFTER_COMMIT = "moisson.after_commit"
 _AFTER_READ = "moisson_after_read"
 #: `Connection.info` key: the write gate this connection's transaction holds (SQLite).
 _GATE = "moisson_write_gate"
@@ -295,10 +296,11 @@ def is_database_busy(exc: BaseException) -> bool:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: committed if the block succeeds, rolled back if it raises.
+    """One transaction: committed if the block succeeds, rolled back if it raises; then,
+    only if it committed, the actions registered with `after_commit`.
 
-    Only edges (an API request, a CLI command, a task) open a unit of work; nothing below
-    them commits.
+    Only edges (an API request, an admin page, a CLI command, a task) open a unit of work;
+    nothing below them commits.
     """
     session = factory()
     try:
@@ -306,6 +308,33 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except BaseException:
         session.rollback()
+        session.info.pop(_AFTER_COMMIT, None)
         raise
     finally:
+        actions = take_after_commit(session)
         session.close()
+    run_after_commit(actions)
+
+
+def after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run `action` once the unit of work of `session` has committed (never if it rolls
+    back): what must not happen before the data is there, such as handing a new job to a
+    worker that would look for it."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def take_after_commit(session: Session) -> list[Callable[[], object]]:
+    """The actions registered on `session`, removed from it (for an edge that commits
+    itself, such as the API's request dependency)."""
+    actions: list[Callable[[], object]] = session.info.pop(_AFTER_COMMIT, [])
+    return actions
+
+
+def run_after_commit(actions: list[Callable[[], object]]) -> None:
+    """Run each action in order; one that raises is logged and the others still run (the
+    data is committed: the edge's answer stays a success)."""
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            log.exception("An action after the commit failed")

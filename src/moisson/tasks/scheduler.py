@@ -25,7 +25,7 @@ from moisson.errors import Conflict
 from moisson.harvest.watchdog import fail_stale_jobs
 from moisson.services.notifications import notify_job_finished, purge_deliveries
 from moisson.services.retention import purge_deleted_sources, purge_jobs
-from moisson.services.runs import JobRunner, create_pending_job
+from moisson.services.runs import JobRunner, create_pending_job, hand_over_after_commit
 from moisson.services.scheduling import claim_due_sources
 from moisson.storage.base import utcnow
 from moisson.storage.session import patient, unit_of_work
@@ -70,7 +70,9 @@ class Scheduler:
                 for source in claim_due_sources(session, now):
                     try:
                         with session.begin_nested():
-                            job_ids.append(create_pending_job(session, source).id)
+                            job_id = create_pending_job(session, source).id
+                        job_ids.append(job_id)
+                        hand_over_after_commit(session, self.runner, job_id)
                     except Conflict as exc:
                         # Still running from the previous occurrence: skip this one.
                         log.info("Scheduled run of %s skipped: %s", source.id, exc)
@@ -78,8 +80,6 @@ class Scheduler:
             # SQLite: another scheduler holds the write lock; it is doing this tick's work.
             log.warning("Scheduler tick skipped, database busy: %s", exc)
             return []
-        for job_id in job_ids:
-            self.runner.submit(job_id)
         return job_ids
 
     def run_maintenance(self, now: datetime) -> None:

@@ -15,7 +15,6 @@ from moisson.api.deps import (
     Runner,
     SecuredCaller,
     SysadminOnSource,
-    UnitOfWork,
     Work,
     render,
     validate_object,
@@ -24,7 +23,7 @@ from moisson.api.openapi import json_request_body, ref, responses
 from moisson.api.pagination import ListRequest
 from moisson.api.schemas import SourceBody, ValidationBody
 from moisson.services import source_workflow, sources
-from moisson.services.runs import JobRunner
+from moisson.services.runs import hand_over_after_commit
 
 router = APIRouter(tags=["harvest"])
 
@@ -39,11 +38,6 @@ def source_changes(body: JsonBody) -> dict[str, Any]:
 
 
 SourceChanges = Annotated[dict[str, Any], Depends(source_changes)]
-
-
-def _submit_after_commit(work: UnitOfWork, runner: JobRunner | None, job_id: str | None) -> None:
-    if job_id is not None and runner is not None:
-        work.after_commit(lambda: runner.submit(job_id))
 
 
 @router.get(
@@ -163,7 +157,7 @@ def run_harvest_source(
     mask: FieldMask,
 ) -> JSONResponse:
     launched = source_workflow.run_source(work.session, settings, caller, source)
-    _submit_after_commit(work, runner, launched.job_id)
+    hand_over_after_commit(work.session, runner, launched.job_id)
     return render(mask, launched.source)
 
 
@@ -186,7 +180,7 @@ def validate_harvest_source(
 ) -> JSONResponse:
     decision = validate_object(ValidationBody, body).model_dump()
     launched = source_workflow.validate_source(work.session, settings, caller, source, decision)
-    _submit_after_commit(work, runner, launched.job_id)
+    hand_over_after_commit(work.session, runner, launched.job_id)
     return render(mask, launched.source)
 
 
