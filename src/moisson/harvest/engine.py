@@ -142,7 +142,10 @@ from moisson.storage.models import (
     HarvestRecord,
     HarvestSource,
 )
-from moisson.storage.repositories import harvest_runs, harvested, records
+from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import harvested, records
+from moisson.storage.repositories import jobs as jobs_repo
+from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.repositories.pages import DbPageCache
 from moisson.storage.repositories.records import RecordState
 from moisson.storage.session import patient, read_only, write_gate_of
@@ -207,7 +210,7 @@ def run_job(
         job = _take_pending(session, job_id)
         if job is None:
             return
-        source = harvest_runs.source_by_id(session, job.source_id)
+        source = sources_repo.by_id(session, job.source_id)
         if source is None:  # cascades make this unlikely; fail loudly rather than hang
             _fail_before_start(session, job, "The source of this job no longer exists")
             return
@@ -245,12 +248,12 @@ def run_job(
 def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
     """Move the job from `pending` to `initialized` atomically: one worker wins."""
     worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    won = harvest_runs.claim_pending(session, job_id, utcnow(), worker)
+    won = jobs_repo.claim_pending(session, job_id, utcnow(), worker)
     session.commit()
     if not won:
         logger.info("Job %s is not pending any more; nothing to do", job_id)
         return None
-    job = harvest_runs.job_by_id(session, job_id)
+    job = jobs_repo.by_id(session, job_id)
     if job is not None:
         session.refresh(job)
     return job
@@ -258,7 +261,7 @@ def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
 
 def _fail_before_start(session: Session, job: HarvestJob, message: str) -> None:
     now = utcnow()
-    harvest_runs.add_error(session, job.id, message, now=now)
+    errors_repo.add(session, job.id, message, now=now)
     job.status = JobStatus.FAILED
     job.ended = now
     session.commit()
@@ -549,7 +552,7 @@ class Pipeline:
     def _heartbeat(self) -> None:
         """The first write of every transaction of the run: the job's heartbeat."""
         if self._fresh_transaction:
-            harvest_runs.touch_job(self.session, self.job.id, utcnow())
+            jobs_repo.touch(self.session, self.job.id, utcnow())
             self._fresh_transaction = False
             self._last_checkpoint = time.monotonic()  # the transaction's age counts from here
 
@@ -609,7 +612,7 @@ class Pipeline:
         self.progress.truncated = True
         self.job.truncated = True
         if self.limits.note_truncation:
-            harvest_runs.add_error(self.session, self.job.id, reason, level=ErrorLevel.WARNING)
+            errors_repo.add(self.session, self.job.id, reason, level=ErrorLevel.WARNING)
 
     # ---------------------------------------------------------------- one item
 
@@ -1069,10 +1072,10 @@ class Pipeline:
         session, job, source = self.session, self.job, self.source
         self._write_batch()
         now = utcnow()
-        harvest_runs.touch_job(session, job.id, now)
+        jobs_repo.touch(session, job.id, now)
         records.mark_seen(session, self.record_source_id, self.progress.unchanged, job.id, now)
         if source.autoarchive and self.progress.unreadable:
-            harvest_runs.add_error(
+            errors_repo.add(
                 session,
                 job.id,
                 f"Autoarchive skipped: {self.progress.unreadable} record(s) could not be read, "
@@ -1091,7 +1094,7 @@ class Pipeline:
                     report=self._archived_item,
                 )
             if refusal is not None:
-                harvest_runs.add_error(session, job.id, refusal, level=ErrorLevel.WARNING)
+                errors_repo.add(session, job.id, refusal, level=ErrorLevel.WARNING)
         self._keep_pages()
         job.status = JobStatus.DONE_ERRORS if job.items_failed else JobStatus.DONE
         job.ended = utcnow()
@@ -1140,7 +1143,7 @@ class Pipeline:
             session.rollback()
             self.batch.discard()
             self._pending = []
-            job = harvest_runs.job_by_id(session, job_id)
+            job = jobs_repo.by_id(session, job_id)
             if job is None:  # the job row itself was rolled back (a preview): nothing to record on
                 raise exc
             self.job = job
@@ -1150,8 +1153,8 @@ class Pipeline:
         else:
             logger.warning("Harvest job %s failed: %s", job_id, message)
         now = utcnow()
-        harvest_runs.touch_job(session, job_id, now)
-        harvest_runs.add_error(session, job_id, message, level=level, details=details, now=now)
+        jobs_repo.touch(session, job_id, now)
+        errors_repo.add(session, job_id, message, level=level, details=details, now=now)
         self.job.status = JobStatus.FAILED
         self.job.ended = now
         self._commit()

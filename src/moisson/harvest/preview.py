@@ -36,7 +36,9 @@ from moisson.harvest.engine import (
 from moisson.harvest.results import PreviewItem, PreviewResult
 from moisson.storage.base import is_stored, new_id, utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
-from moisson.storage.repositories import harvest_runs, harvested
+from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import harvested
+from moisson.storage.repositories import items as items_repo
 
 
 def preview_source(
@@ -121,10 +123,10 @@ def _stand_in(source: HarvestSource) -> HarvestSource:
 
 def _snapshot(session: Session, job: HarvestJob, *, source_id: str | None) -> PreviewResult:
     session.flush()
-    items = harvest_runs.items_of_job(session, job.id)
-    errors = harvest_runs.item_errors(session, job.id)
-    logs = harvest_runs.item_logs(session, job.id)
-    result = PreviewResult(job=job, errors=harvest_runs.job_errors(session, job.id))
+    items = items_repo.of_job(session, job.id)
+    errors = errors_repo.of_job_items(session, job.id)
+    logs = items_repo.logs_of_job(session, job.id)
+    result = PreviewResult(job=job, errors=errors_repo.of_job(session, job.id))
     for item in items:
         entry = PreviewItem(item=item, errors=errors.get(item.id, []), logs=logs.get(item.id, []))
         if item.dataset_id is not None:

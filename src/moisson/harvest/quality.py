@@ -47,7 +47,7 @@ from moisson.quality.validation import VIOLATION, WARNING, Finding, Validator
 from moisson.quality.vocabularies import EU_AUTHORITY
 from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import HarvestJob
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import quality as quality_repo
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class QualityHook:
                 assessments.append(row)
         try:
             with session.begin_nested():
-                harvest_runs.update_items(session, items)
+                items_repo.update_many(session, items)
                 quality_repo.replace_assessments(session, assessments)
         except SQLAlchemyError as exc:  # the items themselves were rolled back (a failed job)
             logger.warning("Job %s: quality results not stored (%s)", job.id, exc)

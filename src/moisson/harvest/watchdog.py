@@ -19,7 +19,8 @@ from moisson.config import Settings
 from moisson.domain.enums import FINAL_JOB_STATUSES, JobStatus
 from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import jobs as jobs_repo
 
 
 def fail_stale_jobs(
@@ -30,7 +31,7 @@ def fail_stale_jobs(
     stale_after = settings.harvest.job_stale_after
     failed: list[str] = []
     pending_timeout = settings.harvest.pending_job_timeout
-    stale = harvest_runs.stale_jobs(
+    stale = jobs_repo.stale(
         session, now - timedelta(seconds=stale_after), now - timedelta(seconds=pending_timeout)
     )
     for job in stale:
@@ -59,7 +60,7 @@ def fail_abandoned_job(
     """Fail the job if it is still active: its worker is known to be gone (`reason` says how),
     so there is no need to wait for its heartbeat to go stale. The caller commits."""
     now = now or utcnow()
-    job = harvest_runs.job_by_id(session, job_id)
+    job = jobs_repo.by_id(session, job_id)
     if job is None or job.status in FINAL_JOB_STATUSES:
         return False
     _fail(session, job, f"{reason}; the job was marked failed and the source can be run again", now)
@@ -68,6 +69,6 @@ def fail_abandoned_job(
 
 
 def _fail(session: Session, job: HarvestJob, message: str, now: datetime) -> None:
-    harvest_runs.add_error(session, job.id, message, now=now)
+    errors_repo.add(session, job.id, message, now=now)
     job.status = JobStatus.FAILED
     job.ended = now

@@ -16,6 +16,8 @@ from moisson.services.paging import Page, PageRequest, make_page
 from moisson.services.sources import resolve_source
 from moisson.storage.models import HarvestItem, HarvestJob
 from moisson.storage.repositories import datasets as datasets_repo
+from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories.base import is_object_id
 
@@ -35,8 +37,8 @@ def _present_items(
 ) -> list[Json]:
     ids = [i.id for i in items]
     related = presenters.ItemRelations(
-        errors=jobs_repo.item_errors(session, ids),
-        logs=jobs_repo.item_logs(session, ids),
+        errors=errors_repo.of_items(session, ids),
+        logs=items_repo.logs_of(session, ids),
         datasets=datasets_repo.datasets_by_ids(
             session, (i.dataset_id for i in items if i.dataset_id)
         ),
@@ -54,7 +56,7 @@ def list_jobs(session: Session, caller: Caller, segment: str, paging: PageReques
     """A source's jobs, newest first, as summaries (counters, no items)."""
     source = resolve_source(session, segment)
     jobs, total = jobs_repo.page_for_source(session, source.id, paging.page, paging.page_size)
-    errors = jobs_repo.job_errors(session, (j.id for j in jobs))
+    errors = errors_repo.of_jobs(session, (j.id for j in jobs))
     data = [
         presenters.present_job(j, errors.get(j.id, []), show_details=caller.is_sysadmin)
         for j in jobs
@@ -68,8 +70,8 @@ def get_job(
     """A job with one page of its items inlined (`page`, `page_size`); a page past the end
     inlines no item rather than hiding the job behind a 404."""
     job = _job(session, job_id)
-    items, _ = jobs_repo.items_page(session, job.id, None, paging.page, paging.page_size)
-    errors = jobs_repo.job_errors(session, [job.id]).get(job.id, [])
+    items, _ = items_repo.page(session, job.id, None, paging.page, paging.page_size)
+    errors = errors_repo.of_jobs(session, [job.id]).get(job.id, [])
     return presenters.present_job(
         job,
         errors,
@@ -91,5 +93,5 @@ def list_items(
             f"The value '{status}' is not a valid choice for 'status'.", field="status"
         )
     job = _job(session, job_id)
-    items, total = jobs_repo.items_page(session, job.id, status, paging.page, paging.page_size)
+    items, total = items_repo.page(session, job.id, status, paging.page, paging.page_size)
     return make_page(_present_items(session, settings, caller, items), total, paging)

@@ -35,9 +35,11 @@ from moisson.services.sources import resolve_source
 from moisson.services.url_policy import url_problem
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.notification_models import NotificationDelivery, NotificationSubscription
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories import notifications as repo
 from moisson.storage.repositories import organizations as orgs_repo
+from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.session import unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -233,7 +235,7 @@ def _queue_event(
 
 
 def job_facts(session: Session, job: HarvestJob) -> JobFacts:
-    errors = harvest_runs.job_errors(session, job.id)
+    errors = errors_repo.of_job(session, job.id)
     refusal = next((e.message for e in errors if e.message.startswith(AUTOARCHIVE_REFUSAL)), None)
     created = 0
     if job.started is not None and job.ended is not None:
@@ -251,10 +253,10 @@ def job_facts(session: Session, job: HarvestJob) -> JobFacts:
 def queue_job_events(session: Session, settings: Settings, job_id: str) -> int:
     """Queue the events of a finished job for its subscribers; returns how many deliveries.
     Idempotent: a job's event is queued once per subscription."""
-    job = harvest_runs.job_by_id(session, job_id)
+    job = jobs_repo.by_id(session, job_id)
     if job is None or job.status not in FINAL_JOB_STATUSES:
         return 0
-    source = harvest_runs.source_by_id(session, job.source_id)
+    source = sources_repo.by_id(session, job.source_id)
     if source is None:
         return 0
     facts = job_facts(session, job)

@@ -14,7 +14,7 @@ from moisson.domain.enums import ACTIVE_JOB_STATUSES, JobStatus
 from moisson.errors import Conflict
 from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob, HarvestSource
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.session import after_commit
 
@@ -67,11 +67,11 @@ def abandon_job(session: Session, job_id: str, reason: str) -> bool:
     """Fail a job that is still active, with `reason` as its job error, so its source can
     run again at once (an operator interrupted a foreground run). Items already processed
     keep their statuses. Returns whether the job was still active."""
-    job = harvest_runs.job_by_id(session, job_id)
+    job = jobs_repo.by_id(session, job_id)
     if job is None or job.status not in ACTIVE_JOB_STATUSES:
         return False
     now = utcnow()
-    harvest_runs.add_error(session, job.id, reason, now=now)
+    errors_repo.add(session, job.id, reason, now=now)
     job.status = JobStatus.FAILED
     job.ended = now
     session.flush()

@@ -30,6 +30,7 @@ from moisson.services.paging import Page, PageRequest, make_page
 from moisson.services.permissions import require_owner_admin
 from moisson.services.url_policy import url_problem
 from moisson.storage.models import HarvestSource
+from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import sources as sources_repo
@@ -128,7 +129,7 @@ def present_sources(
             session, (s.organization_id for s in sources if s.organization_id)
         ),
         last_jobs=last_jobs,
-        job_errors=jobs_repo.job_errors(session, (j.id for j in last_jobs.values())),
+        job_errors=errors_repo.of_jobs(session, (j.id for j in last_jobs.values())),
     )
     return [presenters.present_source(s, related, caller) for s in sources]
 

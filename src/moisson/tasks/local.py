@@ -29,7 +29,7 @@ from moisson.harvest.engine import run_job
 from moisson.harvest.watchdog import fail_abandoned_job, fail_stale_jobs
 from moisson.services.notifications import notify_job_finished
 from moisson.storage.base import utcnow
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.session import patient, unit_of_work
 from moisson.tasks.job_process import run_job_in_child_process
 
@@ -71,7 +71,7 @@ class LocalWorker:
         self._ticker.start()
         if resume_pending:
             with unit_of_work(self.session_factory) as session:
-                pending = harvest_runs.pending_job_ids(session)
+                pending = jobs_repo.pending_ids(session)
             for job_id in pending:
                 self.submit(job_id)
 
@@ -161,7 +161,7 @@ class LocalWorker:
         """One heartbeat of the held jobs, then one watchdog pass."""
         try:
             with unit_of_work(self.session_factory) as session:
-                harvest_runs.refresh_heartbeats(session, self.held, utcnow())
+                jobs_repo.refresh_heartbeats(session, self.held, utcnow())
             with unit_of_work(self.session_factory) as session:
                 stale = fail_stale_jobs(session, self.settings)
                 for job_id in stale:

@@ -25,7 +25,7 @@ from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.http.metrics import REMOTE_REQUESTS
 from moisson.storage.models import HarvestJob
-from moisson.storage.repositories import harvest_runs
+from moisson.storage.repositories import errors as errors_repo
 from moisson.tasks.local import LocalWorker, uses_child_processes
 
 CHILD_START = 20.0
@@ -52,7 +52,7 @@ def worker_of(service: Service) -> LocalWorker:
 
 def job_errors(service: Service, job_id: str) -> list[str]:
     with service.sessions() as session:
-        return [error.message for error in harvest_runs.job_errors(session, job_id)]
+        return [error.message for error in errors_repo.of_job(session, job_id)]
 
 
 def status(service: Service, job_id: str) -> str:

@@ -1,18 +1,18 @@
-"""Harvest jobs, their items, errors and captured logs."""
+"""Harvest jobs (`harvest_jobs`): lookups, the claim and heartbeats of a worker, the
+watchdog's view, retention, and the aggregates the metrics read."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Float, and_, case, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
-from moisson.domain.enums import ACTIVE_JOB_STATUSES, ItemStatus
-from moisson.storage.models import HarvestErrorRow, HarvestItem, HarvestJob, HarvestLogRow
+from moisson.domain.enums import ACTIVE_JOB_STATUSES, ItemStatus, JobStatus
+from moisson.storage.models import HarvestJob
 from moisson.storage.repositories.base import paginate
 
 
@@ -64,59 +64,70 @@ def last_for_sources(session: Session, source_ids: Iterable[str]) -> dict[str, H
     return {job.source_id: job for job in jobs}
 
 
-def job_errors(session: Session, job_ids: Iterable[str]) -> dict[str, list[HarvestErrorRow]]:
-    """Job-level errors (not attached to an item), oldest first, by job id."""
-    wanted = set(job_ids)
-    found: dict[str, list[HarvestErrorRow]] = defaultdict(list)
-    if not wanted:
-        return found
-    rows = session.scalars(
-        select(HarvestErrorRow)
-        .where(HarvestErrorRow.job_id.in_(wanted), HarvestErrorRow.item_id.is_(None))
-        .order_by(HarvestErrorRow.created_at, HarvestErrorRow.id)
+def claim_pending(session: Session, job_id: str, now: datetime, worker: str) -> bool:
+    """Move the job from `pending` to `initialized` in one UPDATE, so that of two workers
+    handed the same job exactly one wins; True for the winner."""
+    result = session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id == job_id, HarvestJob.status == JobStatus.PENDING)
+        .values(status=JobStatus.INITIALIZED, started=now, heartbeat_at=now, worker=worker)
+        .execution_options(synchronize_session=False)
     )
-    for row in rows:
-        found[row.job_id].append(row)
-    return found
+    return bool(getattr(result, "rowcount", 0))
 
 
-def items_page(
-    session: Session, job_id: str, status: str | None, page_number: int, page_size: int
-) -> tuple[list[HarvestItem], int]:
-    stmt = select(HarvestItem).where(HarvestItem.job_id == job_id)
-    if status is not None:
-        stmt = stmt.where(HarvestItem.status == status)
-    return paginate(session, stmt.order_by(HarvestItem.seq, HarvestItem.id), page_number, page_size)
+def touch(session: Session, job_id: str, now: datetime) -> None:
+    """Refresh the job's heartbeat with a plain UPDATE.
+
+    The engine opens each of its short transactions with this write, so a job whose
+    transactions commit is seen alive. (On SQLite the write lock was already taken by the
+    write session's `BEGIN IMMEDIATE`: see `moisson.storage.session`.)
+    """
+    session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id == job_id)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def item_errors(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestErrorRow]]:
-    order = (HarvestErrorRow.created_at, HarvestErrorRow.id)
-    return _rows_by_item(session, HarvestErrorRow, item_ids, order)
+def refresh_heartbeats(session: Session, job_ids: Iterable[str], now: datetime) -> int:
+    """Heartbeat of every still-active job among `job_ids` (the jobs a worker holds)."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(HarvestJob)
+        .where(HarvestJob.id.in_(ids), HarvestJob.status.in_(ACTIVE_JOB_STATUSES))
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
-def item_logs(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestLogRow]]:
-    return _rows_by_item(session, HarvestLogRow, item_ids, (HarvestLogRow.seq, HarvestLogRow.id))
+def stale(session: Session, running_cutoff: datetime, pending_cutoff: datetime) -> list[HarvestJob]:
+    """Active jobs whose last sign of life (heartbeat, else start, else creation) is older
+    than the cutoff of their state, locked against a concurrent watchdog where the database
+    can. A pending job may legitimately wait in a broker queue behind others, so it gets a
+    longer cutoff than a job a worker has taken."""
+    last_sign = func.coalesce(HarvestJob.heartbeat_at, HarvestJob.started, HarvestJob.created)
+    running = ACTIVE_JOB_STATUSES - {JobStatus.PENDING}
+    stmt = (
+        select(HarvestJob)
+        .where(
+            or_(
+                and_(HarvestJob.status.in_(running), last_sign < running_cutoff),
+                and_(HarvestJob.status == JobStatus.PENDING, last_sign < pending_cutoff),
+            )
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
 
 
-_ItemRow = TypeVar("_ItemRow", HarvestErrorRow, HarvestLogRow)
-
-
-def _rows_by_item(
-    session: Session,
-    model: type[_ItemRow],
-    item_ids: Iterable[str],
-    order: tuple[InstrumentedAttribute[Any], ...],
-) -> dict[str, list[_ItemRow]]:
-    """The rows of `model` attached to these items, grouped by item id, each list in `order`
-    (a `defaultdict`: an item without rows reads as an empty list)."""
-    wanted = set(item_ids)
-    found: dict[str, list[_ItemRow]] = defaultdict(list)
-    if not wanted:
-        return found
-    rows = session.scalars(select(model).where(model.item_id.in_(wanted)).order_by(*order))
-    for row in rows:
-        found[row.item_id or ""].append(row)
-    return found
+def pending_ids(session: Session) -> list[str]:
+    stmt = select(HarvestJob.id).where(HarvestJob.status == JobStatus.PENDING)
+    return list(session.scalars(stmt.order_by(HarvestJob.created)))
 
 
 def delete_finished_before(session: Session, cutoff: datetime) -> int:

@@ -1,0 +1,65 @@
+"""Items of harvest jobs (`harvest_items`) and the log lines captured for them
+(`harvest_logs`, which exist only as part of an item)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from moisson.storage.models import HarvestItem, HarvestLogRow
+from moisson.storage.repositories.base import paginate
+
+
+def page(
+    session: Session, job_id: str, status: str | None, page_number: int, page_size: int
+) -> tuple[list[HarvestItem], int]:
+    """One page of the job's items in their order, optionally of one status."""
+    stmt = select(HarvestItem).where(HarvestItem.job_id == job_id)
+    if status is not None:
+        stmt = stmt.where(HarvestItem.status == status)
+    return paginate(session, stmt.order_by(HarvestItem.seq, HarvestItem.id), page_number, page_size)
+
+
+def of_job(session: Session, job_id: str) -> list[HarvestItem]:
+    stmt = select(HarvestItem).where(HarvestItem.job_id == job_id).order_by(HarvestItem.seq)
+    return list(session.scalars(stmt))
+
+
+def update_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE of item rows by primary key: each dict holds `id` and the columns to set."""
+    if rows:
+        session.execute(update(HarvestItem), rows)
+
+
+def logs_of(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestLogRow]]:
+    """The log lines of these items in their order, by item id (a `defaultdict`)."""
+    wanted = set(item_ids)
+    found: dict[str, list[HarvestLogRow]] = defaultdict(list)
+    if not wanted:
+        return found
+    rows = session.scalars(
+        select(HarvestLogRow)
+        .where(HarvestLogRow.item_id.in_(wanted))
+        .order_by(HarvestLogRow.seq, HarvestLogRow.id)
+    )
+    for row in rows:
+        found[row.item_id].append(row)
+    return found
+
+
+def logs_of_job(session: Session, job_id: str) -> dict[str, list[HarvestLogRow]]:
+    """The log lines of every item of the job, by item id."""
+    stmt = (
+        select(HarvestLogRow)
+        .join(HarvestItem, HarvestItem.id == HarvestLogRow.item_id)
+        .where(HarvestItem.job_id == job_id)
+        .order_by(HarvestLogRow.item_id, HarvestLogRow.seq)
+    )
+    found: dict[str, list[HarvestLogRow]] = {}
+    for row in session.scalars(stmt):
+        found.setdefault(row.item_id, []).append(row)
+    return found
