@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from moisson.admin import charts, forms
 from moisson.admin.sessions import AdminSession
 from moisson.domain.enums import FINAL_JOB_STATUSES
+from moisson.domain.json import Json
 from moisson.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from moisson.services import (
     admin_queries,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 
-Json = dict[str, Any]
 SOURCES_PER_PAGE = 50
 ITEMS_PER_PAGE = 50
 JOBS_IN_HISTORY = 20

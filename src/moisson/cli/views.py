@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-Json = dict[str, Any]
+from moisson.domain.json import Json
 
 STATUS_STYLES = {
     "done": "green",

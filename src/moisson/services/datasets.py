@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
+from moisson.domain.json import Json
 from moisson.errors import InvalidInput, NotFound
 from moisson.services import presenters
 from moisson.services.auth import Caller
@@ -20,8 +20,6 @@ from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import quality as quality_repo
 from moisson.storage.repositories import users as users_repo
 from moisson.storage.repositories.base import is_object_id
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

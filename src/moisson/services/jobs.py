@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
 from moisson.domain.enums import ItemStatus
+from moisson.domain.json import Json
 from moisson.errors import InvalidInput, NotFound
 from moisson.services import presenters
 from moisson.services.auth import Caller
@@ -20,8 +20,6 @@ from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories.base import is_object_id
-
-Json = dict[str, Any]
 
 
 def _job(session: Session, job_id: str) -> HarvestJob:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
 from moisson.domain.enums import FINAL_JOB_STATUSES
+from moisson.domain.json import Json
 from moisson.domain.notifications import (
     Event,
     InvalidSubscription,
@@ -43,7 +44,6 @@ from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.session import unit_of_work
 
 logger = logging.getLogger(__name__)
-Json = dict[str, Any]
 AUTOARCHIVE_REFUSAL = "Autoarchive skipped"
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
 from moisson.config import Settings
 from moisson.domain.enums import ItemKind, ItemStatus
+from moisson.domain.json import Json
 from moisson.harvest.results import PreviewResult
 from moisson.services.auth import Caller
 from moisson.services.permissions import source_permissions
@@ -32,9 +32,6 @@ from moisson.storage.models import (
     Resource,
     User,
 )
-
-Json = dict[str, Any]
-
 
 # --------------------------------------------------------------------------- scalars
 

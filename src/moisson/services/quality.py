@@ -9,16 +9,14 @@ udata's `quality` shape (`udata_quality`), with the MQA assessment in an extra k
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
+from moisson.domain.json import Json
 from moisson.quality.mqa import Points
 from moisson.storage.models import QualityAssessment
 from moisson.storage.repositories import quality as repository
 
-Json = dict[str, Any]
 BANDS = ("excellent", "good", "sufficient", "bad")
 TO_FIX = 20
 

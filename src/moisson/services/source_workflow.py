@@ -18,6 +18,7 @@ from moisson.backends import enabled_backends
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus, ValidationState
 from moisson.domain.exceptions import SourceInvalid
+from moisson.domain.json import Json
 from moisson.errors import Conflict, InvalidInput
 from moisson.harvest.results import PreviewResult
 from moisson.mapping.text import slugify
@@ -37,8 +38,6 @@ from moisson.storage.repositories import datasets as datasets_repo
 from moisson.storage.repositories import organizations as orgs_repo
 from moisson.storage.repositories import users as users_repo
 from moisson.storage.session import end_before_wait, writer_like
-
-Json = dict[str, Any]
 
 MANUAL_RUN_DISABLED = (
     "Cannot run source manually. Please contact the platform if you need to reschedule the "

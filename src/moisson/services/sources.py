@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from moisson.backends import all_backends, enabled_backends
 from moisson.config import Settings
 from moisson.domain.credentials import InvalidCredentials, parse_credentials
+from moisson.domain.json import Json
 from moisson.domain.source_config import validate_config
 from moisson.encryption import seal
 from moisson.errors import Forbidden, InvalidInput, NotFound, Redirect
@@ -45,8 +46,6 @@ NO_PRODUCER = (
     "A source has exactly one producer: give its owner (a user) or its organization, "
     "since the platform itself cannot own it"
 )
-
-Json = dict[str, Any]
 
 
 class SourceMoved(Redirect):
