@@ -97,10 +97,9 @@ def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
             session.commit()
     except BaseException:
         session.rollback()
-        take_after_commit(session)
         raise
     finally:
-        actions = take_after_commit(session)
+        actions = take_after_commit(session)  # run only if no exception got past this
         session.close()
     run_after_commit(actions)
 

@@ -308,10 +308,9 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except BaseException:
         session.rollback()
-        session.info.pop(_AFTER_COMMIT, None)
         raise
     finally:
-        actions = take_after_commit(session)
+        actions = take_after_commit(session)  # run only if no exception got past this
         session.close()
     run_after_commit(actions)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -26,6 +27,15 @@ def paginate(
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
     return list(rows), total
+
+
+def grouped(rows: Iterable[T], key: Callable[[T], str]) -> defaultdict[str, list[T]]:
+    """The rows by `key`, each list in the rows' order (a `defaultdict`: a key without rows
+    reads as an empty list)."""
+    found: defaultdict[str, list[T]] = defaultdict(list)
+    for row in rows:
+        found[key(row)].append(row)
+    return found
 
 
 def _escape_like(word: str) -> str:

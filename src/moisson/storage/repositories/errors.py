@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from moisson.domain.enums import ErrorLevel
 from moisson.storage.models import HarvestErrorRow
+from moisson.storage.repositories.base import grouped
 
 #: Oldest first, whatever the query.
 _ORDER = (HarvestErrorRow.created_at, HarvestErrorRow.id)
@@ -47,31 +48,25 @@ def of_job(session: Session, job_id: str) -> list[HarvestErrorRow]:
 def of_jobs(session: Session, job_ids: Iterable[str]) -> dict[str, list[HarvestErrorRow]]:
     """`of_job` for several jobs in one query, by job id (a `defaultdict`)."""
     wanted = set(job_ids)
-    found: dict[str, list[HarvestErrorRow]] = defaultdict(list)
     if not wanted:
-        return found
+        return defaultdict(list)
     rows = session.scalars(
         select(HarvestErrorRow)
         .where(HarvestErrorRow.job_id.in_(wanted), HarvestErrorRow.item_id.is_(None))
         .order_by(*_ORDER)
     )
-    for row in rows:
-        found[row.job_id].append(row)
-    return found
+    return grouped(rows, lambda row: row.job_id)
 
 
 def of_items(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestErrorRow]]:
     """The errors of these items, oldest first, by item id (a `defaultdict`)."""
     wanted = set(item_ids)
-    found: dict[str, list[HarvestErrorRow]] = defaultdict(list)
     if not wanted:
-        return found
+        return defaultdict(list)
     rows = session.scalars(
         select(HarvestErrorRow).where(HarvestErrorRow.item_id.in_(wanted)).order_by(*_ORDER)
     )
-    for row in rows:
-        found[row.item_id or ""].append(row)
-    return found
+    return grouped(rows, lambda row: row.item_id or "")
 
 
 def of_job_items(session: Session, job_id: str) -> dict[str, list[HarvestErrorRow]]:
@@ -79,7 +74,4 @@ def of_job_items(session: Session, job_id: str) -> dict[str, list[HarvestErrorRo
     stmt = select(HarvestErrorRow).where(
         HarvestErrorRow.job_id == job_id, HarvestErrorRow.item_id.is_not(None)
     )
-    found: dict[str, list[HarvestErrorRow]] = {}
-    for row in session.scalars(stmt.order_by(*_ORDER)):
-        found.setdefault(str(row.item_id), []).append(row)
-    return found
+    return dict(grouped(session.scalars(stmt.order_by(*_ORDER)), lambda row: str(row.item_id)))

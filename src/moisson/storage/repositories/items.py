@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moisson.storage.models import HarvestItem, HarvestLogRow
-from moisson.storage.repositories.base import paginate
+from moisson.storage.repositories.base import grouped, paginate
 
 
 def page(
@@ -38,17 +38,14 @@ def update_many(session: Session, rows: list[dict[str, Any]]) -> None:
 def logs_of(session: Session, item_ids: Iterable[str]) -> dict[str, list[HarvestLogRow]]:
     """The log lines of these items in their order, by item id (a `defaultdict`)."""
     wanted = set(item_ids)
-    found: dict[str, list[HarvestLogRow]] = defaultdict(list)
     if not wanted:
-        return found
+        return defaultdict(list)
     rows = session.scalars(
         select(HarvestLogRow)
         .where(HarvestLogRow.item_id.in_(wanted))
         .order_by(HarvestLogRow.seq, HarvestLogRow.id)
     )
-    for row in rows:
-        found[row.item_id].append(row)
-    return found
+    return grouped(rows, lambda row: row.item_id)
 
 
 def logs_of_job(session: Session, job_id: str) -> dict[str, list[HarvestLogRow]]:
@@ -59,7 +56,4 @@ def logs_of_job(session: Session, job_id: str) -> dict[str, list[HarvestLogRow]]
         .where(HarvestItem.job_id == job_id)
         .order_by(HarvestLogRow.item_id, HarvestLogRow.seq)
     )
-    found: dict[str, list[HarvestLogRow]] = {}
-    for row in session.scalars(stmt):
-        found.setdefault(row.item_id, []).append(row)
-    return found
+    return dict(grouped(session.scalars(stmt), lambda row: row.item_id))
