@@ -88,6 +88,9 @@ class HarvestSettings(BaseModel):
     """Seconds without a heartbeat after which a running job is declared dead."""
     pending_job_timeout: float = 86400.0
     """Seconds a job may stay queued (`pending`) before the watchdog declares it lost."""
+    max_resumes: int = Field(default=3, ge=0)
+    """Times a job whose worker died is taken up again where its last commit stopped before
+    it is failed instead (0: never resume; docs/reliability.md)."""
     heartbeat_interval: float = 15.0
     """Seconds between two heartbeats of the jobs the in-process worker holds."""
     worker_threads: int = 2

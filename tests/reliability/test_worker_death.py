@@ -2,8 +2,9 @@
 
 Every dataset must be wholly as before or wholly as after its item (title and resources of
 one catalog version, never a mix, never without its resources); an item `done` must have
-its dataset; the watchdog must fail the dead job; and the next run must recover: job done,
-every dataset present once, all of the new version.
+its dataset; the watchdog must put the dead job back to `pending`, and that job, run again,
+must resume and recover: job done, one item per remote record, every dataset present once,
+all of the new version.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.integration.harvest.conftest import make_org, make_source
 from moisson.config import HttpSettings, Settings
 from moisson.domain.enums import JobStatus
 from moisson.harvest.engine import run_job
-from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.harvest.watchdog import recover_stale_jobs
 from moisson.services.runs import create_pending_job
 from moisson.storage.base import Base, utcnow
 from moisson.storage.models import (
@@ -144,31 +145,35 @@ def assert_consistent(factory: sessionmaker[Session], source_id: str, job_id: st
 def recover(
     factory: sessionmaker[Session], settings: Settings, source_id: str, killed: str
 ) -> None:
-    """The watchdog fails the dead job; the next run completes and converges."""
+    """The watchdog puts the dead job back to `pending`; run again, the same job resumes,
+    ends done and converges, with one item per remote record (a job killed before any
+    commit starts from the beginning). A job the engine failed itself is followed by a new
+    run; one killed after its end is run again as a no-op."""
     with factory() as session:
         job = session.get(HarvestJob, killed)
         assert job is not None
-        if job.status in (JobStatus.INITIALIZED, JobStatus.PROCESSING, JobStatus.PENDING):
-            failed = fail_stale_jobs(session, settings, now=utcnow() + timedelta(hours=1))
+        if job.status in (JobStatus.INITIALIZED, JobStatus.PROCESSING):
+            recovery = recover_stale_jobs(session, settings, now=utcnow() + timedelta(hours=1))
             session.commit()
-            assert killed in failed
-        session.refresh(job)
-        assert job.status in (JobStatus.FAILED, JobStatus.DONE)
-        if job.status == JobStatus.FAILED:
-            errors = session.scalars(
-                select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == killed)
-            )
-            assert any(errors)
-        source_row = session.get(HarvestSource, source_id)
-        assert source_row is not None
-        next_job = create_pending_job(session, source_row)
-        session.commit()
-        next_id = next_job.id
-    run_job(factory, settings, next_id)
+            assert recovery.resumed == [killed]
+            session.refresh(job)
+            assert (job.status, job.resumes) == (JobStatus.PENDING, 1)
+        elif job.status == JobStatus.FAILED:  # the engine itself ended it (database lost)
+            source = session.get(HarvestSource, source_id)
+            assert source is not None
+            killed = create_pending_job(session, source).id
+            session.commit()
+    run_job(factory, settings, killed)
     with factory() as session:
-        job = session.get(HarvestJob, next_id)
+        job = session.get(HarvestJob, killed)
         assert job is not None
         assert job.status == JobStatus.DONE
+        assert job.cursor is None
+        remote_ids = list(
+            session.scalars(select(HarvestItem.remote_id).where(HarvestItem.job_id == killed))
+        )
+        assert sorted(remote_ids) == [f"ds-{i:02d}" for i in range(N)]
+        assert job.items_total == job.items_done == N
         titles = sorted(
             session.scalars(select(Dataset.title).where(Dataset.harvest_source_id == source_id))
         )

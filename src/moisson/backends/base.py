@@ -17,6 +17,7 @@ import httpx
 
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
+from moisson.domain.json import Json
 from moisson.domain.pages import PageCache
 from moisson.domain.records import RemoteRecord
 from moisson.domain.source_config import SourceConfig
@@ -49,6 +50,10 @@ class HarvestContext(Protocol):
     """The licence table (`moisson.mapping.licenses.LicenseTable`) used for guessing."""
     language: str
     """Preferred language of multilingual texts (`moisson.mapping.language`)."""
+    resume: Json | None
+    """The cursor of a job resumed after its worker died (`moisson.backends.paging`):
+    `gather` starts there. Every record it yields says on `RemoteRecord.resume` where it
+    would start again to yield that record, so the engine can write it down."""
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -26,10 +26,12 @@ import httpx
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
+from moisson.backends.paging import cursor_int, cursor_str, resume_at
 from moisson.domain.capabilities import BackendInfo, FilterSpec
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
-from moisson.domain.exceptions import SourceInvalid, SourceUnavailable
+from moisson.domain.exceptions import CursorRejected, SourceInvalid, SourceUnavailable
+from moisson.domain.json import Json
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.domain.source_config import SourceFilter
 from moisson.mapping.ckan import dataset_from_ckan, remote_url_from_ckan, site_root
@@ -253,15 +255,20 @@ class CkanBackend:
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         apikey = ctx.config.raw.get("apikey")
         api = CkanApi(ctx.http, ctx.source.url, apikey if isinstance(apikey, str) else None)
-        if not self.use_search:
+        cursor = ctx.resume
+        if not self.use_search or (cursor is not None and "name" in cursor):
+            # (a run that fell back to package_list resumes in that listing)
             yield from self._gather_by_list(api, ctx)
             return
         filters = ctx.config.filters
         # A preview maps a handful of datasets: no need to download a thousand.
         rows = min(self.page_size, PREVIEW_PAGE_SIZE) if ctx.preview else self.page_size
         paginator = CkanOffsetPaginator(rows=rows)
+        if cursor is not None:
+            paginator.start = cursor_int(cursor, "start")
         fq = filters_to_fq(filters)
         while paginator.has_next:
+            page_start = paginator.start
             params: dict[str, str | int] = {**paginator.params(), "sort": SEARCH_SORT}
             if fq:
                 params["fq"] = fq
@@ -283,8 +290,11 @@ class CkanBackend:
                 packages = paginator.advance(result)
             except PagingError as error:
                 raise SourceInvalid(str(error)) from None
+            if cursor is not None and page_start == cursor["start"]:
+                _check_count(cursor, paginator.count)
+            resume = {"start": page_start, "count": paginator.count}
             for package in packages:
-                yield self._record(package, ctx)
+                yield replace(self._record(package, ctx), resume=resume)
 
     def _gather_by_list(self, api: CkanApi, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         try:
@@ -295,9 +305,12 @@ class CkanBackend:
             raise SourceInvalid("package_list did not return a list of dataset names")
 
         def show(name: Any) -> RemoteRecord:
-            return self._show(api, str(name), ctx)
+            return replace(self._show(api, str(name), ctx), resume={"name": str(name)})
 
-        yield from ordered_map(show, names, self.show_concurrency)
+        cursor = ctx.resume
+        mark = None if cursor is None else cursor_str(cursor, "name")
+        listed = resume_at(names, lambda name: str(name), mark)
+        yield from ordered_map(show, listed, self.show_concurrency)
 
     def _show(self, api: CkanApi, name: str, ctx: HarvestContext) -> RemoteRecord:
         """One `package_show`, as a record; its failure fails this record only."""
@@ -353,6 +366,20 @@ class CkanBackend:
             skip_private=self.skip_private,
             lang=ctx.language,
             log=ctx.log,
+        )
+
+
+def _check_count(cursor: Json, count: int | None) -> None:
+    """A resumed walk goes on from its offset only if no dataset was deleted meanwhile.
+
+    Pages are sorted by creation (`SEARCH_SORT`): new datasets come after the offset, but a
+    deleted one moves every later dataset one place back, and the one that crosses the
+    offset would be missed (then archived by autoarchive as vanished)."""
+    before = cursor.get("count")
+    if isinstance(before, int) and count is not None and count < before:
+        raise CursorRejected(
+            f"package_search counts {count} datasets, {before} when the job started: "
+            "datasets were deleted, so the offset no longer points where the job stopped"
         )
 
 

@@ -21,9 +21,11 @@ from lxml import etree
 
 from moisson.backends.base import HarvestContext
 from moisson.backends.csw_capabilities import CswCapabilities, fetch_capabilities
+from moisson.backends.paging import cursor_int
 from moisson.domain.capabilities import ExtraConfigSpec
 from moisson.domain.enums import ItemKind
-from moisson.domain.exceptions import SourceInvalid
+from moisson.domain.exceptions import CursorRejected, SourceInvalid
+from moisson.domain.json import Json
 from moisson.domain.pages import CachedPage
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.mapping.xml import XmlError, local_name, parse_xml
@@ -370,15 +372,16 @@ def read_capabilities(
 
 
 def request_first_page(
-    ctx: HarvestContext, client: CswClient, capabilities: CswCapabilities
+    ctx: HarvestContext, client: CswClient, capabilities: CswCapabilities, start: int = 1
 ) -> tuple[httpx.Response, CswPage]:
-    """Page 1, asked again with a simpler request each time the server refuses one
-    (`next_plan`); the request that worked is kept for the whole run."""
+    """The run's first page (page 1, or where a resumed run starts), asked again with a
+    simpler request each time the server refuses one (`next_plan`); the request that worked
+    is kept for the whole run."""
     refusals: list[str] = []
     while True:
-        response = client.post(1)
+        response = client.post(start)
         try:
-            return response, client.parse(response, 1)
+            return response, client.parse(response, start)
         except Refused as refused:
             refusals.append(f"{client.plan.describe()}: {refused.message}")
             plan = next_plan(client.plan, refused.message, capabilities)
@@ -394,6 +397,31 @@ def request_first_page(
                 plan.describe(),
             )
             client.plan = plan
+
+
+def _first_page(
+    ctx: HarvestContext,
+    client: CswClient,
+    capabilities: CswCapabilities,
+    start: int,
+    cursor: Json | None,
+) -> tuple[httpx.Response, CswPage]:
+    """The first page of this run; for a resumed run, the page its cursor names, which must
+    answer and count as many records as when the job started (else records moved between
+    pages, and some would be missed)."""
+    if cursor is None:
+        return request_first_page(ctx, client, capabilities)
+    try:
+        response, page = request_first_page(ctx, client, capabilities, start)
+    except SourceInvalid as exc:
+        raise CursorRejected(f"startPosition {start} was refused: {exc.message}") from None
+    before = cursor.get("matched")
+    if isinstance(before, int) and page.matched != before:
+        raise CursorRejected(
+            f"numberOfRecordsMatched is {page.matched}, {before} when the job started: "
+            "records may have moved between pages"
+        )
+    return response, page
 
 
 def _listing_changed(first: int, last: int) -> RemoteRecord:
@@ -445,13 +473,18 @@ def iter_records(
         page_size=page_size,
         plan=first_plan(capabilities),
     )
-    paginator = CswPaginator()
+    cursor = ctx.resume
+    first = 1 if cursor is None else cursor_int(cursor, "start", minimum=1)
+    paginator = CswPaginator(first)
     matched_seen: list[int] = []
     while paginator.has_next:
         start = paginator.start
+        resume = {"start": start, "matched": matched_seen[0] if matched_seen else None}
         key = page_key(ctx.source.url, start)
-        if start == 1:
-            response, page = request_first_page(ctx, client, capabilities)
+        if start == first:
+            response, page = _first_page(ctx, client, capabilities, start, cursor)
+            if page.matched is not None:
+                resume["matched"] = page.matched
         else:
             response = client.post(start)
             page = None
@@ -466,6 +499,7 @@ def iter_records(
                     content_hash="",
                     unchanged=True,
                     page=key,
+                    resume=resume,
                 )
             paginator.follow(int(cached.next_key) if cached.next_key else 0)
             continue
@@ -477,7 +511,7 @@ def iter_records(
         if page.matched is not None:
             matched_seen.append(page.matched)
         records = [
-            replace(record, page=key)
+            replace(record, page=key, resume=resume)
             for element in page.records
             for record in read_records(element)
         ]

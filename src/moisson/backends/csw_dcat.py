@@ -137,6 +137,8 @@ class CswDcatBackend:
         ):
             if record.kind == ItemKind.DATASERVICE:
                 services.append(record)
+            elif services:  # resumed, the run must read the first held service again
+                yield replace(record, resume=services[0].resume)
             else:
                 yield record
         for record in services:

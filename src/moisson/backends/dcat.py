@@ -21,10 +21,12 @@ from pyoxigraph import NamedNode
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
+from moisson.backends.paging import cursor_int, cursor_str
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
-from moisson.domain.exceptions import InvalidItem, SkipItem, SourceInvalid
+from moisson.domain.exceptions import CursorRejected, InvalidItem, SkipItem, SourceInvalid
+from moisson.domain.json import Json
 from moisson.domain.pages import CachedPage
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.mapping.rdf import RdfParseError, detect_format, iter_dataset_nodes, parse_graph
@@ -59,12 +61,24 @@ class HydraPaginator:
     - the page has no next link (`hydra:next` / `hydra:nextPage`): it was the last page;
     - the next link is a page already fetched in this run: the catalog loops; going on would
       never end, so the run stops with a job-level error (`SourceInvalid`).
+
+    A resumed run starts at the page its cursor names (`{"url": ..., "page": n}`).
     """
 
-    def __init__(self, first_url: str) -> None:
+    def __init__(self, first_url: str, first_number: int = 0) -> None:
         self.next_url: str | None = first_url
-        self.page_number = -1
+        self.page_number = first_number - 1
         self._visited: set[str] = set()
+
+    @classmethod
+    def resuming(cls, source_url: str, cursor: Json | None) -> HydraPaginator:
+        if cursor is None:
+            return cls(source_url)
+        return cls(cursor_str(cursor, "url"), cursor_int(cursor, "page"))
+
+    @staticmethod
+    def cursor(page_number: int, url: str) -> Json:
+        return {"url": url, "page": page_number}
 
     @property
     def has_next(self) -> bool:
@@ -101,6 +115,7 @@ class _PendingService:
     subgraph: ServiceSubgraph
     page_number: int
     page_url: str
+    resume: Json
 
 
 @register
@@ -108,7 +123,11 @@ class DcatBackend:
     info: ClassVar[BackendInfo] = BackendInfo(id="dcat", label="DCAT")
 
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
-        paginator = HydraPaginator(ctx.source.url)
+        cursor = ctx.resume
+        paginator = HydraPaginator.resuming(ctx.source.url, cursor)
+        # Dataservices wait for the last page, so a resumed run must start again no later
+        # than the page of the first one held: the cursor stays there once one is met.
+        held_at: Json | None = None
         services: list[_PendingService] = []
         replayed_services: list[RemoteRecord] = []
         # IRI -> dct:identifier of the datasets met so far, to resolve services that
@@ -116,18 +135,22 @@ class DcatBackend:
         identifiers_by_iri: dict[NamedNode, str] = {}
         while paginator.has_next:
             page_number, url = paginator.take()
+            resume = held_at or HydraPaginator.cursor(page_number, url)
             cached = ctx.pages.get(url)
             response = ctx.http.get(url, headers=_request_headers(cached))
             if cached is not None and response.status_code == httpx.codes.NOT_MODIFIED:
                 digest = cached.digest
             else:
+                if cursor is not None and url == cursor["url"] and response.is_client_error:
+                    raise CursorRejected(f'page "{url}" answered HTTP {response.status_code}')
                 response.raise_for_status()
                 digest = content_hash(response.content)
             if cached is not None and cached.digest == digest:
                 for cached_id, kind in cached.records:
-                    record = _unchanged_record(cached_id, kind, page_number, url)
+                    record = _unchanged_record(cached_id, kind, page_number, url, resume)
                     if kind == ItemKind.DATASERVICE:
                         replayed_services.append(record)
+                        held_at = held_at or resume
                     else:
                         yield record
                 paginator.advance(url, cached.next_key)
@@ -135,7 +158,9 @@ class DcatBackend:
             graph = _parse_page(response, url)
             records: list[tuple[str, ItemKind]] = []
             dataset_records = [
-                replace(record, url=url, kwargs={"page_number": page_number}, page=url)
+                replace(
+                    record, url=url, kwargs={"page_number": page_number}, page=url, resume=resume
+                )
                 for record in dataset_records_from_rdf(graph, identifiers_by_iri)
             ]
             records.extend(
@@ -147,7 +172,9 @@ class DcatBackend:
                     subgraph=ServiceSubgraph.of(graph, node),
                     page_number=page_number,
                     page_url=url,
+                    resume=held_at or resume,
                 )
+                held_at = service.resume
                 services.append(service)
                 if service.remote_id is not None:
                     records.append((service.remote_id, ItemKind.DATASERVICE))
@@ -244,7 +271,9 @@ def _parse_page(response: httpx.Response, url: str) -> RdfGraph:
         raise SourceInvalid(f'Page "{url}": {exc}') from exc
 
 
-def _unchanged_record(remote_id: str, kind: ItemKind, page_number: int, url: str) -> RemoteRecord:
+def _unchanged_record(
+    remote_id: str, kind: ItemKind, page_number: int, url: str, resume: Json
+) -> RemoteRecord:
     return RemoteRecord(
         remote_id=remote_id,
         kind=kind,
@@ -254,6 +283,7 @@ def _unchanged_record(remote_id: str, kind: ItemKind, page_number: int, url: str
         kwargs={"page_number": page_number},
         unchanged=True,
         page=url,
+        resume=resume,
     )
 
 
@@ -269,4 +299,5 @@ def _service_record(
         url=service.page_url,
         kwargs={"page_number": service.page_number},
         page=service.page_url,
+        resume=service.resume,
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -27,6 +28,7 @@ import httpx
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
 from moisson.backends.directory_listing import DirectoryCrawler
+from moisson.backends.paging import cursor_str, resume_at
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -60,10 +62,16 @@ class MaafBackend:
     def gather(self, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         crawler = DirectoryCrawler(ctx.http, ctx.source.url, log=ctx.log)
         descriptors = crawler.files(lambda url: url.lower().endswith(".xml"))
+        # A resumed run walks the directory again but fetches descriptors only from the one
+        # its last commit ended with.
+        mark = None if ctx.resume is None else cursor_str(ctx.resume, "descriptor")
+        wanted = resume_at(descriptors, lambda url: url, mark)
+
+        def fetch(url: str) -> RemoteRecord:
+            return replace(_fetch_record(ctx.http, url), resume={"descriptor": url})
+
         with ThreadPoolExecutor(FETCH_CONCURRENCY, thread_name_prefix="maaf-fetch") as pool:
-            yield from _in_order(
-                pool, lambda url: _fetch_record(ctx.http, url), descriptors, PREFETCH_WINDOW
-            )
+            yield from _in_order(pool, fetch, wanted, PREFETCH_WINDOW)
 
     def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft:
         payload = record.payload

@@ -47,3 +47,10 @@ class SourceUnavailable(SourceError):
 
 class SourceInvalid(SourceError):
     pass
+
+
+class CursorRejected(HarvestError):
+    """A resumed job's cursor no longer answers (the page it names is gone, the catalog
+    changed under it): the engine reads the catalog again from its first page.
+
+    A backend raises it before it yields the first record of a resumed run, never after."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moisson.domain.enums import ItemKind
+from moisson.domain.json import Json
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class RemoteRecord:
     last successful run (payload is then `None`): counted seen and unchanged, not mapped."""
     page: str | None = None
     """Key of the catalog page the record came from (see `moisson.domain.pages`)."""
+    resume: Json | None = None
+    """Where `gather` would start again to yield this record and those after it, when the
+    job is resumed after its worker died (`moisson.backends.paging`); `None`: from the start."""
 
 
 def content_hash(payload: Any) -> str:

@@ -10,6 +10,7 @@ import httpx
 
 from moisson.backends.base import SourceView
 from moisson.domain.capabilities import BackendInfo
+from moisson.domain.json import Json
 from moisson.domain.pages import NoPageCache, PageCache
 from moisson.domain.source_config import SourceConfig
 from moisson.mapping.language import DEFAULT_LANGUAGE
@@ -26,6 +27,7 @@ class RunContext:
     pages: PageCache = field(default_factory=NoPageCache)
     preview: bool = False
     language: str = DEFAULT_LANGUAGE
+    resume: Json | None = None
 
 
 def source_domain(url: str) -> str:

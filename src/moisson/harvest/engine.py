@@ -65,6 +65,15 @@ else ERROR with a traceback (configuration or bug). A database connection lost i
 ...". Otherwise the job is `done`, or `done-errors` when at least one item failed (skipped
 and archived items do not count).
 
+Resumed jobs (`moisson.harvest.resumption`): every commit also writes the job's `cursor`,
+the `RemoteRecord.resume` of the last record it holds. A job whose worker died comes back
+`pending` with `resumes` > 0; the run then starts `gather` from that cursor, skips the records
+whose remote id an item of the job already names (they count as seen, for autoarchive, and
+as unchanged where they were), and carries on with the job's counters. A cursor the backend
+refuses (`CursorRejected`: the page is gone, the catalog changed) makes the run read the
+catalog from its first page, with a warning among the job's errors. The cursor is cleared
+when the job ends.
+
 Incremental runs: a record whose fingerprint (its `content_hash`, the source URL and config,
 and the allowed networks when any are set) equals the stored `HarvestRecord.content_hash`,
 and whose local object is still this source's, is neither mapped nor written: its item is
@@ -96,8 +105,9 @@ from moisson.backends import get_backend
 from moisson.backends.base import Backend, SourceView
 from moisson.config import Settings
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
-from moisson.domain.enums import ErrorLevel, ItemKind, ItemStatus, JobStatus
+from moisson.domain.enums import FINAL_JOB_STATUSES, ErrorLevel, ItemKind, ItemStatus, JobStatus
 from moisson.domain.exceptions import (
+    CursorRejected,
     InvalidItem,
     ItemError,
     SkipItem,
@@ -105,6 +115,7 @@ from moisson.domain.exceptions import (
     SourceInvalid,
     SourceUnavailable,
 )
+from moisson.domain.json import Json
 from moisson.domain.pages import CachedPage, PageCache
 from moisson.domain.records import RemoteRecord
 from moisson.domain.source_config import SourceConfig
@@ -129,6 +140,7 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
+from moisson.harvest.resumption import holder_gone, resume_or_fail
 from moisson.harvest.url_checks import usable_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.logging import log_context
@@ -144,6 +156,7 @@ from moisson.storage.models import (
 )
 from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import harvested, records
+from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.repositories.pages import DbPageCache
@@ -207,7 +220,7 @@ def run_job(
     freeze_long_lived_objects()
     session = patient(session_factory, settings)(expire_on_commit=False)
     try:
-        job = _take_pending(session, job_id)
+        job = _take_pending(session, job_id) or _take_from_gone_holder(session, settings, job_id)
         if job is None:
             return
         source = sources_repo.by_id(session, job.source_id)
@@ -236,6 +249,8 @@ def run_job(
                 preview=False,
                 on_progress=on_progress,
             )
+            if job.resumes:
+                pipeline.continue_first_part()
             session.commit()  # nothing stays open while `gather` waits on the remote
             pipeline.run()
         finally:
@@ -257,6 +272,20 @@ def _take_pending(session: Session, job_id: str) -> HarvestJob | None:
     if job is not None:
         session.refresh(job)
     return job
+
+
+def _take_from_gone_holder(session: Session, settings: Settings, job_id: str) -> HarvestJob | None:
+    """A task delivered again (Celery, after its worker died) for a job still held by that
+    worker: resume the job now if its holder is surely gone, else leave it to its holder."""
+    job = jobs_repo.locked(session, job_id)
+    reason = None if job is None else holder_gone(job, settings, utcnow())
+    if job is None or reason is None:
+        session.commit()
+        return None
+    logger.warning("Job %s: %s; taking it up again", job_id, reason.lower())
+    resumed = resume_or_fail(session, job, reason, settings, utcnow())
+    session.commit()
+    return _take_pending(session, job_id) if resumed else None
 
 
 def _fail_before_start(session: Session, job: HarvestJob, message: str) -> None:
@@ -479,6 +508,10 @@ class Pipeline:
             licenses=ctx.licenses,
         )
         self._pending: list[_Pending] = []
+        self._first_part: set[str] | None = None
+        """Remote ids itemized by the job before it was resumed (`continue_first_part`)."""
+        self._resume_at: Json | None = ctx.resume
+        """The cursor the next commit writes: `resume` of the last record closed."""
         self.allocation_retries = 0
         """Items done again after losing a race with a concurrent job (`_in_savepoint`)."""
         self._fresh_transaction = True
@@ -516,7 +549,7 @@ class Pipeline:
         by a checkpoint before the next pull."""
         started = time.monotonic()
         prefetched = self._prefetched
-        records = prefetched.replay() if prefetched is not None else self.backend.gather(self.ctx)
+        records = prefetched.replay() if prefetched is not None else self._records()
         for batch in self._batches(iter(records)):
             self._heartbeat()
             self._write_batch()  # the lookups must see what the previous batch wrote
@@ -529,6 +562,50 @@ class Pipeline:
                 self._checkpoint()
         if prefetched is not None and prefetched.out_of_time:
             self._truncate(self._time_reason())
+
+    def continue_first_part(self) -> None:
+        """This job was resumed: take up what its first part did (see the module docstring).
+        Reads the job's items, in the transaction that started the run."""
+        seen, unchanged = items_repo.remote_ids_of_job(self.session, self.job_id)
+        self._first_part = seen
+        self.progress.seen |= seen
+        self.progress.claimed |= seen
+        self.progress.unchanged.extend(unchanged)
+        cursor = self.job.cursor or {}
+        unreadable = cursor.get("unreadable")
+        self.progress.unreadable = unreadable if isinstance(unreadable, int) else 0
+        at = cursor.get("at")
+        self.ctx.resume = self._resume_at = at if isinstance(at, dict) else None
+
+    def _records(self) -> Iterator[RemoteRecord]:
+        """What `gather` yields; for a resumed job, without the records of its first part,
+        and from the first page again when the backend refuses the cursor."""
+        done = self._first_part
+        if done is None:
+            yield from self.backend.gather(self.ctx)
+            return
+        yielded = 0
+        try:
+            for record in self.backend.gather(self.ctx):
+                if record.remote_id not in done:
+                    yielded += 1
+                    yield record
+        except CursorRejected as exc:
+            if yielded or self.ctx.resume is None:
+                raise
+            self._start_over(exc, len(done))
+            yield from (r for r in self.backend.gather(self.ctx) if r.remote_id not in done)
+
+    def _start_over(self, exc: CursorRejected, done: int) -> None:
+        message = (
+            f"The job could not resume where it stopped ({exc.message}): the catalog is read "
+            f"again from its first page; the {done} record(s) this job already harvested are "
+            "not harvested twice"
+        )
+        logger.warning("Job %s: %s", self.job_id, message)
+        # Added to the session only: it is written with the next batch's transaction.
+        errors_repo.add(self.session, self.job_id, message, level=ErrorLevel.WARNING)
+        self.ctx.resume = self._resume_at = None
 
     def prefetch(self) -> None:
         """Pull from `gather` now, before any transaction, every record a run would start
@@ -940,6 +1017,7 @@ class Pipeline:
             )
         if record.remote_id:
             self.progress.seen.add(record.remote_id)
+        self._resume_at = record.resume
         self._note_page(record, outcome)
 
     def _count(self, outcome: _Outcome, step: int) -> None:
@@ -1066,6 +1144,9 @@ class Pipeline:
     def _commit(self) -> None:
         self._write_batch()
         self.quality.flush(self.session, self.job)
+        if not self.ctx.preview and self.job.status not in FINAL_JOB_STATUSES:
+            # In the transaction of the items it follows: a resumed job starts from here.
+            self.job.cursor = {"at": self._resume_at, "unreadable": self.progress.unreadable}
         self.checkpoint()
 
     def _finish(self) -> None:
@@ -1098,6 +1179,7 @@ class Pipeline:
         self._keep_pages()
         job.status = JobStatus.DONE_ERRORS if job.items_failed else JobStatus.DONE
         job.ended = utcnow()
+        job.cursor = None
         self._commit()
 
     def _archived_item(self, archival: Archival) -> None:
@@ -1157,6 +1239,7 @@ class Pipeline:
         errors_repo.add(session, job_id, message, level=level, details=details, now=now)
         self.job.status = JobStatus.FAILED
         self.job.ended = now
+        self.job.cursor = None
         self._commit()
 
 

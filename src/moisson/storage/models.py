@@ -186,6 +186,11 @@ class HarvestJob(IdMixin, Base):
     worker: Mapped[str | None] = mapped_column(String(255), default=None)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     """The run stopped at `max_items`: autoarchive is not applied."""
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    """Where the job resumes if its worker dies, written with every commit of the run
+    (`moisson.harvest.resumption`); cleared when the job ends."""
+    resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Times the job was taken up again after its worker died."""
 
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     items_pending: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,15 +3,16 @@
 Each thread runs one job at a time, in the serving process (`thread` mode) or in a child
 process it starts and waits for (`process` mode, `tasks.job_process`): see the setting
 `MOISSON_HARVEST__WORKER_MODE`. A child that dies before its job ended (killed, out of
-memory) has its job failed at once, with the exit code, and the thread takes the next job;
-stopping the worker ends its children and fails their jobs the same way.
+memory) has its job resumed at once where its last commit stopped (`harvest.resumption`: at
+most `max_resumes` times, then failed), saying so with the exit code; stopping the worker
+ends its children, and their jobs resume at the next start.
 
 `submit()` is called after the transaction creating the job has committed
 (`moisson.services.runs.JobRunner`). A background thread refreshes the heartbeat of every job
 the worker holds, queued or running, every `heartbeat_interval`, so a job waiting for a free
-thread is not mistaken for a dead one; it also runs the watchdog, which fails the jobs of
-workers that died (this process's previous life included). `start()` re-submits the jobs left
-`pending` in the database, since an in-process queue does not survive a restart.
+thread is not mistaken for a dead one; it also runs the watchdog, which resumes (or fails)
+the jobs of workers that died (this process's previous life included). `start()` re-submits
+the jobs left `pending` in the database, since an in-process queue does not survive a restart.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
 from moisson.harvest.engine import run_job
-from moisson.harvest.watchdog import fail_abandoned_job, fail_stale_jobs
+from moisson.harvest.resumption import abandon
+from moisson.harvest.watchdog import recover_stale_jobs
 from moisson.services.notifications import notify_job_finished
 from moisson.storage.base import utcnow
 from moisson.storage.repositories import jobs as jobs_repo
@@ -88,9 +90,9 @@ class LocalWorker:
             self._ticker.join()
             self._ticker = None
         if self._executor is not None:
-            # A job in a child process ends now (failed, saying why) rather than keep
-            # `moisson serve` from stopping for as long as its harvest lasts; queued jobs stay
-            # `pending` and are taken again at the next start.
+            # A job in a child process ends now (back to `pending`, to resume at the next
+            # start, saying why) rather than keep `moisson serve` from stopping for as long as
+            # its harvest lasts; queued jobs stay `pending` and are taken again too.
             ends_now = not wait or self.in_child_processes
             if ends_now:
                 for child in self.child_processes:
@@ -150,7 +152,9 @@ class LocalWorker:
             reason = f"The process running this job exited with code {exit_code}"
         logger.error("Harvest job %s: %s", job_id, reason.lower())
         with unit_of_work(self.session_factory) as session:
-            fail_abandoned_job(session, job_id, reason)
+            resumed = abandon(session, job_id, reason, self.settings)
+        if resumed and not self._stopping.is_set():
+            self.submit(job_id)
 
     def _tick_forever(self) -> None:
         interval = max(0.01, self.settings.harvest.heartbeat_interval)
@@ -163,10 +167,13 @@ class LocalWorker:
             with unit_of_work(self.session_factory) as session:
                 jobs_repo.refresh_heartbeats(session, self.held, utcnow())
             with unit_of_work(self.session_factory) as session:
-                stale = fail_stale_jobs(session, self.settings)
-                for job_id in stale:
-                    logger.warning("Harvest job %s had no heartbeat: marked failed", job_id)
-            notify_job_finished(self.session_factory, self.settings, stale)
+                recovery = recover_stale_jobs(session, self.settings)
+            for job_id in recovery.failed:
+                logger.warning("Harvest job %s had no heartbeat: marked failed", job_id)
+            for job_id in recovery.resumed:
+                logger.warning("Harvest job %s had no heartbeat: resuming it", job_id)
+                self.submit(job_id)
+            notify_job_finished(self.session_factory, self.settings, recovery.failed)
         except Exception:
             logger.exception("Heartbeat/watchdog pass failed; retrying at the next tick")
 

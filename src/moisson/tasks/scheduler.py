@@ -5,9 +5,10 @@ jobs run). Several schedulers may run at once: `claim_due_sources` makes sure ea
 source is claimed by one of them only.
 
 Each tick can also run the watchdog (`moisson scheduler` does; with the in-process worker,
-the worker runs its own), and once a day the retention purges: jobs older than
-`jobs_retention_days` (and sent or failed notification deliveries as old), and soft-deleted
-sources (their datasets are archived, not deleted).
+the worker runs its own), which hands the jobs it resumes to the runner again; once a day,
+the retention purges: jobs older than `jobs_retention_days` (and sent or failed
+notification deliveries as old), and soft-deleted sources (their datasets are archived, not
+deleted).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moisson.config import Settings
 from moisson.errors import Conflict
-from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.harvest.watchdog import recover_stale_jobs
 from moisson.services.notifications import notify_job_finished, purge_deliveries
 from moisson.services.retention import purge_deleted_sources, purge_jobs
 from moisson.services.runs import JobRunner, create_pending_job, hand_over_after_commit
@@ -60,8 +61,10 @@ class Scheduler:
         now = self.clock()
         if self.watchdog:
             with unit_of_work(self.session_factory) as session:
-                stale = fail_stale_jobs(session, self.settings, now=now)
-            notify_job_finished(self.session_factory, self.settings, stale)
+                recovery = recover_stale_jobs(session, self.settings, now=now)
+                for job_id in recovery.resumed:
+                    hand_over_after_commit(session, self.runner, job_id)
+            notify_job_finished(self.session_factory, self.settings, recovery.failed)
         if self.last_maintenance is None or now - self.last_maintenance >= MAINTENANCE_EVERY:
             self.run_maintenance(now)
         job_ids: list[str] = []

@@ -16,7 +16,7 @@ from tests.integration.harvest.conftest import make_source
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.errors import Conflict
-from moisson.harvest.watchdog import fail_stale_jobs
+from moisson.harvest.watchdog import recover_stale_jobs
 from moisson.services.runs import create_pending_job
 from moisson.storage.base import utcnow
 from moisson.storage.models import Dataset, HarvestErrorRow, HarvestJob
@@ -47,7 +47,37 @@ class TestOneActiveJob:
 
 
 class TestWatchdog:
-    def test_a_silent_job_is_failed_and_the_source_can_run_again(
+    def test_a_silent_job_goes_back_to_pending_to_resume(
+        self, db: Session, settings: Settings
+    ) -> None:
+        source = make_source(db)
+        long_ago = utcnow() - timedelta(seconds=settings.harvest.job_stale_after + 60)
+        stale = HarvestJob(
+            source_id=source.id,
+            status=JobStatus.PROCESSING,
+            started=long_ago,
+            heartbeat_at=long_ago,
+            worker="elsewhere:1:1",
+            cursor={"at": {"start": 40}, "unreadable": 0},
+        )
+        db.add(stale)
+        db.flush()
+        recovery = recover_stale_jobs(db, settings)
+        assert (recovery.resumed, recovery.failed) == ([stale.id], [])
+        assert (stale.status, stale.resumes, stale.worker) == (JobStatus.PENDING, 1, None)
+        assert stale.started == long_ago  # the run's start is the first part's
+        assert stale.cursor == {"at": {"start": 40}, "unreadable": 0}
+        assert stale.ended is None
+        message = db.scalars(
+            select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == stale.id)
+        ).one()
+        assert "stopped responding" in message
+        assert "resumes where its last commit stopped (resume 1 of 3)" in message
+        # Still the source's active job: no second run can start beside it.
+        with pytest.raises(Conflict):
+            create_pending_job(db, source)
+
+    def test_a_job_resumed_max_resumes_times_is_failed_and_the_source_can_run_again(
         self, db: Session, settings: Settings
     ) -> None:
         source = make_source(db)
@@ -57,17 +87,34 @@ class TestWatchdog:
             status=JobStatus.INITIALIZED,
             started=long_ago,
             heartbeat_at=long_ago,
+            resumes=settings.harvest.max_resumes,
+            cursor={"at": None, "unreadable": 0},
         )
         db.add(stale)
         db.flush()
-        assert fail_stale_jobs(db, settings) == [stale.id]
+        recovery = recover_stale_jobs(db, settings)
+        assert (recovery.resumed, recovery.failed) == ([], [stale.id])
         assert stale.status == JobStatus.FAILED
         assert stale.ended is not None
+        assert stale.cursor is None
         message = db.scalars(
             select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == stale.id)
         ).one()
         assert "stopped responding" in message
+        assert "resumed 3 time(s) already" in message
         assert create_pending_job(db, source).status == JobStatus.PENDING
+
+    def test_with_resuming_off_a_silent_job_fails(self, db: Session, settings: Settings) -> None:
+        no_resume = settings.model_copy(
+            update={"harvest": settings.harvest.model_copy(update={"max_resumes": 0})}
+        )
+        source = make_source(db)
+        long_ago = utcnow() - timedelta(seconds=settings.harvest.job_stale_after + 60)
+        stale = HarvestJob(source_id=source.id, status=JobStatus.INITIALIZED, heartbeat_at=long_ago)
+        db.add(stale)
+        db.flush()
+        assert recover_stale_jobs(db, no_resume).failed == [stale.id]
+        assert stale.status == JobStatus.FAILED
 
     def test_a_queued_job_waits_longer_than_a_running_one(
         self, db: Session, settings: Settings
@@ -79,9 +126,10 @@ class TestWatchdog:
         )
         db.add(queued)
         db.flush()
-        assert fail_stale_jobs(db, settings) == []
+        assert recover_stale_jobs(db, settings).failed == []
         lost = utcnow() + timedelta(seconds=settings.harvest.pending_job_timeout)
-        assert fail_stale_jobs(db, settings, now=lost) == [queued.id]
+        recovery = recover_stale_jobs(db, settings, now=lost)
+        assert (recovery.failed, recovery.resumed) == ([queued.id], [])
         message = db.scalars(
             select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == queued.id)
         ).one()
@@ -92,7 +140,8 @@ class TestWatchdog:
         live = HarvestJob(source_id=source.id, status=JobStatus.INITIALIZED, heartbeat_at=utcnow())
         db.add(live)
         db.flush()
-        assert fail_stale_jobs(db, settings) == []
+        recovery = recover_stale_jobs(db, settings)
+        assert (recovery.failed, recovery.resumed) == ([], [])
         assert live.status == JobStatus.INITIALIZED
 
 

@@ -20,6 +20,13 @@ def by_id(session: Session, job_id: str) -> HarvestJob | None:
     return session.get(HarvestJob, job_id)
 
 
+def locked(session: Session, job_id: str) -> HarvestJob | None:
+    """The job, its row locked until the transaction ends (PostgreSQL; a SQLite write
+    transaction holds the whole database already), re-read from the database."""
+    stmt = select(HarvestJob).where(HarvestJob.id == job_id).with_for_update()
+    return session.scalars(stmt.execution_options(populate_existing=True)).first()
+
+
 def active_for_source(session: Session, source_id: str) -> HarvestJob | None:
     """The source's pending or running job, if any (a unique index allows one at most)."""
     return session.scalars(
@@ -70,7 +77,13 @@ def claim_pending(session: Session, job_id: str, now: datetime, worker: str) -> 
     result = session.execute(
         update(HarvestJob)
         .where(HarvestJob.id == job_id, HarvestJob.status == JobStatus.PENDING)
-        .values(status=JobStatus.INITIALIZED, started=now, heartbeat_at=now, worker=worker)
+        .values(
+            status=JobStatus.INITIALIZED,
+            # a resumed job keeps the start of its first part
+            started=func.coalesce(HarvestJob.started, now),
+            heartbeat_at=now,
+            worker=worker,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
