@@ -156,6 +156,10 @@ class CatalogServer:
             self.pages_served += 1
         return Reply(200, body, {"Content-Type": "application/rdf+xml"})
 
+    def requests(self) -> list[Seen]:
+        """Every request received, in order, as it arrived (before any delay)."""
+        return self._server.received()
+
     def start(self) -> CatalogServer:
         self._server.start()
         return self

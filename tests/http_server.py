@@ -122,6 +122,11 @@ class LoopbackServer:
         with self._lock:
             return route.pop(0) if len(route) > 1 else route[0]
 
+    def received(self) -> list[Seen]:
+        """Every request received so far, in order."""
+        with self._lock:
+            return list(self.requests)
+
     def seen(self, path: str) -> int:
         """How many requests `path` received (query strings ignored)."""
         with self._lock:

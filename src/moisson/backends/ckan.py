@@ -26,7 +26,7 @@ import httpx
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
-from moisson.backends.paging import cursor_int, cursor_str, resume_at
+from moisson.backends.paging import cursor_int, cursor_str, ending_at, resume_at
 from moisson.domain.capabilities import BackendInfo, FilterSpec
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -293,8 +293,9 @@ class CkanBackend:
             if cursor is not None and page_start == cursor["start"]:
                 _check_count(cursor, paginator.count)
             resume = {"start": page_start, "count": paginator.count}
-            for package in packages:
-                yield replace(self._record(package, ctx), resume=resume)
+            following = {"start": paginator.start, "count": paginator.count}
+            page = [replace(self._record(package, ctx), resume=resume) for package in packages]
+            yield from ending_at(page, following if paginator.has_next else None)
 
     def _gather_by_list(self, api: CkanApi, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         try:

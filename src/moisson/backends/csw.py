@@ -21,7 +21,7 @@ from lxml import etree
 
 from moisson.backends.base import HarvestContext
 from moisson.backends.csw_capabilities import CswCapabilities, fetch_capabilities
-from moisson.backends.paging import cursor_int
+from moisson.backends.paging import cursor_int, ending_at
 from moisson.domain.capabilities import ExtraConfigSpec
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import CursorRejected, SourceInvalid
@@ -515,8 +515,10 @@ def iter_records(
             for element in page.records
             for record in read_records(element)
         ]
-        yield from records
+        yield from records[:-1]
         paginator.advance(page)
+        following = {"start": paginator.start, "matched": resume["matched"]}
+        yield from ending_at(records[-1:], following if paginator.has_next else None)
         if paginator.stop_reason:
             ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
         reached = start + len(page.records) - 1

@@ -21,7 +21,7 @@ from pyoxigraph import NamedNode
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
-from moisson.backends.paging import cursor_int, cursor_str
+from moisson.backends.paging import cursor_int, cursor_str, ending_at
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -146,13 +146,16 @@ class DcatBackend:
                 response.raise_for_status()
                 digest = content_hash(response.content)
             if cached is not None and cached.digest == digest:
+                replayed: list[RemoteRecord] = []
                 for cached_id, kind in cached.records:
                     record = _unchanged_record(cached_id, kind, page_number, url, resume)
                     if kind == ItemKind.DATASERVICE:
                         replayed_services.append(record)
                         held_at = held_at or resume
                     else:
-                        yield record
+                        replayed.append(record)
+                following = None if held_at else _following(page_number, url, cached.next_key)
+                yield from ending_at(replayed, following)
                 paginator.advance(url, cached.next_key)
                 continue
             graph = _parse_page(response, url)
@@ -190,7 +193,8 @@ class DcatBackend:
                 )
             )
             del graph  # only the records leave the page
-            yield from dataset_records
+            following = None if held_at else _following(page_number, url, next_url)
+            yield from ending_at(dataset_records, following)
             paginator.advance(url, next_url)
         yield from replayed_services
         for service in services:
@@ -269,6 +273,13 @@ def _parse_page(response: httpx.Response, url: str) -> RdfGraph:
         return parse_graph(data, fmt)
     except RdfParseError as exc:
         raise SourceInvalid(f'Page "{url}": {exc}') from exc
+
+
+def _following(page_number: int, url: str, next_url: str | None) -> Json | None:
+    """The cursor of the page after this one, if there is one."""
+    if next_url is None:
+        return None
+    return HydraPaginator.cursor(page_number + 1, urljoin(url, next_url))
 
 
 def _unchanged_record(

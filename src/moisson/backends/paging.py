@@ -1,9 +1,10 @@
-"""What the paginators of the backends share: reading a resumed job's cursor.
+"""What the paginators of the backends share: writing and reading a resumed job's cursor.
 
 Each backend says on every record it yields where its listing would start again to yield
-that record (`RemoteRecord.resume`): the Hydra page URL (`dcat`), the `package_search`
-offset (`ckan`), the CSW `startPosition`, or for listings without pages (CKAN's
-`package_list`, a MAAF directory) the record's own key. The engine writes the cursor of the
+every record after that one (`RemoteRecord.resume`): the start of the record's page (the
+Hydra page URL for `dcat`, the `package_search` offset for `ckan`, the CSW `startPosition`),
+the next page for the last record of a page (`ending_at`), or for listings without pages
+(CKAN's `package_list`, a MAAF directory) the record's own key. The engine writes the cursor of the
 last record of each commit; when the job resumes, the backend reads it back with these
 helpers, which turn a cursor that cannot be used into `CursorRejected` (the engine then reads
 the catalog from its first page again and says so in the job's errors).
@@ -12,10 +13,12 @@ the catalog from its first page again and says so in the job's errors).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import TypeVar
 
 from moisson.domain.exceptions import CursorRejected
 from moisson.domain.json import Json
+from moisson.domain.records import RemoteRecord
 
 T = TypeVar("T")
 
@@ -50,3 +53,12 @@ def resume_at(items: Iterable[T], key: Callable[[T], str], mark: str | None) -> 
             yield from iterator
             return
     raise CursorRejected(f"{mark} is no longer listed")
+
+
+def ending_at(records: list[RemoteRecord], following: Json | None) -> list[RemoteRecord]:
+    """A page's records, the last one saying that what comes after it starts at `following`
+    (the next page; `None`: there is none, or the run must read this page again), so that a
+    job whose last commit ended a page does not read that page again."""
+    if records and following is not None:
+        records[-1] = replace(records[-1], resume=following)
+    return records

@@ -66,8 +66,10 @@ class TestCkan:
         with CkanReplayServer(packages(8)) as server, httpx.Client() as client:
             ctx = self.context(server, client)
             records = gathered(CkanBackend(page_size=3), ctx)
+            # The last record of a page points to the next page (what follows it starts
+            # there); the last page has no next one, so its records point to it.
             assert [r.resume for r in records] == [
-                {"start": s, "count": 8} for s in (0,) * 3 + (3,) * 3 + (6,) * 2
+                {"start": s, "count": 8} for s in (0, 0, 3, 3, 3, 6, 6, 6)
             ]
             server.requests.clear()
             again = gathered(CkanBackend(page_size=3), ctx, records[4].resume)
@@ -150,11 +152,11 @@ class TestDcat:
         records = gathered(DcatBackend(), ctx)
         assert [r.resume for r in records] == [
             {"url": "https://d.test/catalog?page=1", "page": 0},
-            {"url": "https://d.test/catalog?page=1", "page": 0},
-            {"url": "https://d.test/catalog?page=2", "page": 1},
+            {"url": "https://d.test/catalog?page=2", "page": 1},  # the last of page 1
             {"url": "https://d.test/catalog?page=3", "page": 2},
+            {"url": "https://d.test/catalog?page=3", "page": 2},  # the last page
         ]
-        again = gathered(DcatBackend(), ctx, records[2].resume)
+        again = gathered(DcatBackend(), ctx, records[1].resume)
         assert [(r.remote_id, r.kwargs["page_number"]) for r in again] == [("ds-3", 1), ("ds-4", 2)]
 
     def test_the_cursor_stays_at_the_first_page_holding_a_dataservice(self) -> None:
@@ -164,7 +166,7 @@ class TestDcat:
         records = gathered(DcatBackend(), ctx)
         page_2 = {"url": "https://d.test/catalog?page=2", "page": 1}
         assert [(r.remote_id, r.resume) for r in records] == [
-            ("ds-1", {"url": "https://d.test/catalog?page=1", "page": 0}),
+            ("ds-1", page_2),  # what follows page 1 starts at page 2
             ("ds-2", page_2),
             ("ds-3", page_2),
             ("api-1", page_2),
@@ -188,7 +190,7 @@ class TestCsw:
         server = CswReplay(dict(GEONETWORK))
         records = gathered(CswIso19139Backend(), csw_context(CswIso19139Backend.info, server))
         starts = [r.resume["start"] for r in records if r.resume]
-        assert starts == [1, 1, 3, 3, 5, 5]
+        assert starts == [1, 3, 3, 5, 5, 5]  # the last of a page points to the next one
         matched = {r.resume["matched"] for r in records if r.resume}
         assert len(matched) == 1
         assert isinstance(matched.pop(), int)

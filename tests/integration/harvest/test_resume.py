@@ -156,11 +156,12 @@ def test_a_killed_job_resumes_at_its_last_commit_and_autoarchive_sees_the_whole_
     resumed = kill_then_recover(db, session_factory, archiving, remote, job_id)
     first_part = item_ids(db, job_id)
     # Pages 1-2 were committed; page 3's records wait for page 4 to be fetched (the engine's
-    # batches end where the next page starts), so they died with the worker.
+    # batches end where the next page starts), so they died with the worker. The last record
+    # committed ended page 2: the cursor names page 3.
     assert first_part == dataset_ids(KEY, remote.catalog)[:8]
     assert resumed.status == JobStatus.PENDING
     assert resumed.cursor == {
-        "at": {"url": f"{BASE}/{KEY}/catalog.rdf?page=2", "page": 1},
+        "at": {"url": f"{BASE}/{KEY}/catalog.rdf?page=3", "page": 2},
         "unreadable": 0,
     }
     started = resumed.started
@@ -170,8 +171,8 @@ def test_a_killed_job_resumes_at_its_last_commit_and_autoarchive_sees_the_whole_
     job = job_of(db, job_id)
     assert job.status == JobStatus.DONE
     assert (job.resumes, job.cursor, job.started) == (1, None, started)
-    # Page 2 is read again (its records were the last committed), then 3 to 5: not page 1.
-    assert remote.requested == [2, 3, 4, 5]
+    # Pages 3 to 5: not pages 1 and 2, which the first part committed.
+    assert remote.requested == [3, 4, 5]
     items = item_ids(db, job_id)
     done = [remote_id for remote_id in items if remote_id in set(dataset_ids(KEY, remote.catalog))]
     assert done == dataset_ids(KEY, remote.catalog)  # each record once, in catalog order
@@ -205,14 +206,14 @@ def test_a_cursor_the_remote_refuses_makes_the_job_read_the_catalog_again_and_sa
     remote.die_at = 4
     job_id = start(db, source)
     kill_then_recover(db, session_factory, settings, remote, job_id)
-    remote.gone = {2}  # the link the cursor names expired
+    remote.gone = {3}  # the link the cursor names expired
     remote.requested.clear()
     run(session_factory, settings, job_id, remote)()
 
     job = job_of(db, job_id)
     assert job.status == JobStatus.DONE
-    # Page 2 refused, then the catalog from page 1; pages 1 and 2 add nothing new.
-    assert remote.requested == [2, 1, 2, 3, 4, 5]
+    # Page 3 refused, then the catalog from page 1; pages 1 and 2 add nothing new.
+    assert remote.requested == [3, 1, 2, 3, 4, 5]
     assert item_ids(db, job_id) == dataset_ids(KEY, remote.catalog)
     warnings = job_warnings(db, job_id)
     assert any("could not resume where it stopped" in w and "HTTP 404" in w for w in warnings)

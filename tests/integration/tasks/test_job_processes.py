@@ -1,8 +1,11 @@
 """The in-process worker running each job in a child process (`worker_mode = "process"`).
 
 Real child processes (spawned), a real database of the kind the suite runs on, loopback DCAT
-catalogs. A child killed mid-run must fail its job at once (not after `job_stale_after`) and
-leave the worker able to run the next job; shutting the worker down ends its children.
+catalogs. A child killed mid-run must have its job resumed at once (not after
+`job_stale_after`) where its last commit stopped, in a new child, ending with every dataset
+once and fewer pages fetched than a full run; once resumed `max_resumes` times it fails, and
+the worker runs the next job; shutting the worker down ends its children, whose jobs resume
+at the next start.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.dcat_catalog import Catalog, CatalogServer, catalog_server, wait_until
+from tests.dcat_catalog import Catalog, CatalogServer, catalog_server, dataset_ids, wait_until
 from tests.integration.responsiveness.test_slow_remotes import (
     Service,
     make_service,
@@ -26,6 +29,7 @@ from moisson.domain.enums import JobStatus
 from moisson.http.metrics import REMOTE_REQUESTS
 from moisson.storage.models import HarvestJob
 from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import items as items_repo
 from moisson.tasks.local import LocalWorker, uses_child_processes
 
 CHILD_START = 20.0
@@ -89,18 +93,47 @@ class TestChildProcesses:
         # The child's two page requests were added to the serving process's counter.
         assert REMOTE_REQUESTS.labels("dcat", "200")._value.get() - before == 2
 
-    def test_a_killed_child_fails_its_job_at_once_and_the_next_job_runs(
+    def test_a_killed_child_has_its_job_resumed_at_once_where_it_stopped(
         self, service: Service, catalogs: CatalogServer
     ) -> None:
-        catalogs.catalogs["killed"] = Catalog(pages=3, per_page=2, delay=2.0)
+        catalog = Catalog(pages=4, per_page=2, delay=1.0)
+        catalogs.catalogs["killed"] = catalog
         source_id = service.add_source("killed", catalogs.url("killed"))
         worker = worker_of(service)
+        job_id = service.run(source_id)
+        # Page 1's items are committed once page 2 is fetched: kill after that.
+        assert wait_until(lambda: service.job(job_id).items_done >= 2, CHILD_START + 10)
+        child = worker.child_processes[0]
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        # Resumed by the worker itself, in a new child: the watchdog would wait
+        # `job_stale_after` (600 s).
+        assert wait_until(lambda: status(service, job_id) == JobStatus.DONE, CHILD_START + 20)
+        job: HarvestJob = service.job(job_id)
+        assert (job.resumes, job.items_done, job.items_total) == (1, 8, 8)
+        with service.sessions() as session:
+            remote_ids = [item.remote_id for item in items_repo.of_job(session, job_id)]
+        assert remote_ids == dataset_ids("killed", catalog)
+        # The resumed part started after the committed page 1: fewer pages than a full run.
+        pages = [request.path for request in catalogs.requests()]
+        assert pages.count("/killed/catalog.rdf") == 1
+        (warning,) = job_errors(service, job_id)
+        assert "exited with code -9" in warning
+        assert "resumes where its last commit stopped (resume 1 of 3)" in warning
+
+    def test_a_child_killed_once_too_often_fails_its_job_and_the_next_job_runs(
+        self, service: Service, catalogs: CatalogServer
+    ) -> None:
+        worker = worker_of(service)
+        harvest = worker.settings.harvest.model_copy(update={"max_resumes": 0})
+        worker.settings = worker.settings.model_copy(update={"harvest": harvest})
+        catalogs.catalogs["killed"] = Catalog(pages=3, per_page=2, delay=2.0)
+        source_id = service.add_source("killed", catalogs.url("killed"))
         job_id = service.run(source_id)
         assert wait_until(lambda: running(service, job_id), CHILD_START)
         child = worker.child_processes[0]
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
-        # Failed by the worker itself: the watchdog would wait `job_stale_after` (600 s).
         assert wait_until(lambda: status(service, job_id) == JobStatus.FAILED, 10)
         assert any("exited with code -9" in message for message in job_errors(service, job_id))
         catalogs.catalogs["killed"] = Catalog(pages=1, per_page=2)
@@ -119,10 +152,12 @@ class TestChildProcesses:
         assert pid is not None
         worker.stop(wait=False)
         # Ended now, not after its 30 s pages (the worker's thread reaps it: no join here,
-        # two threads waiting for one child would race for its exit status).
+        # two threads waiting for one child would race for its exit status). The job waits
+        # for the next start, to resume there.
         assert wait_until(lambda: not process_exists(pid), 10)
-        assert wait_until(lambda: status(service, job_id) == JobStatus.FAILED, 10)
+        assert wait_until(lambda: status(service, job_id) == JobStatus.PENDING, 10)
         assert any("worker was stopped" in message for message in job_errors(service, job_id))
+        assert service.job(job_id).resumes == 1
 
     def test_a_stop_that_waits_still_ends_the_children_and_keeps_queued_jobs_pending(
         self, service: Service, catalogs: CatalogServer
@@ -142,7 +177,7 @@ class TestChildProcesses:
         started = time.monotonic()
         worker.stop()  # as `moisson serve` does when it stops
         assert time.monotonic() - started < 15  # not the 60 s of the first job's pages
-        assert status(service, first) == JobStatus.FAILED
+        assert status(service, first) == JobStatus.PENDING  # to resume at the next start
         assert status(service, queued) == JobStatus.PENDING
 
 

@@ -140,11 +140,12 @@ class TestHousekeeping:
         Scheduler(session_factory, RecordingRunner(), settings, clock=lambda: NOW).tick()
         with session_factory() as session:
             assert session.get(HarvestJob, job.id).status == JobStatus.INITIALIZED  # type: ignore[union-attr]
-        Scheduler(
-            session_factory, RecordingRunner(), settings, watchdog=True, clock=lambda: NOW
-        ).tick()
+        runner = RecordingRunner()
+        Scheduler(session_factory, runner, settings, watchdog=True, clock=lambda: NOW).tick()
         with session_factory() as session:
-            assert session.get(HarvestJob, job.id).status == JobStatus.FAILED  # type: ignore[union-attr]
+            # Back to pending, to resume where its last commit stopped, and handed over again.
+            assert session.get(HarvestJob, job.id).status == JobStatus.PENDING  # type: ignore[union-attr]
+        assert runner.submitted == [job.id]
 
     def test_retention_runs_once_a_day(
         self, session_factory: sessionmaker[Session], settings: Settings
