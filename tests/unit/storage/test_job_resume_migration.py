@@ -43,8 +43,9 @@ def test_existing_jobs_get_no_cursor_and_the_revision_goes_back(database_at_0021
         conn.execute(
             sa.text(
                 "INSERT INTO harvest_sources (id, name, slug, url, backend, config, active,"
-                " autoarchive, validation_state, frequency, created_at, updated_at) VALUES ('s1', 'S',"
-                " 's', 'https://x.test', 'dcat', '{}', true, true, 'accepted', 'manual', :now, :now)"
+                " autoarchive, validation_state, frequency, created_at, updated_at) VALUES"
+                " ('s1', 'S', 's', 'https://x.test', 'dcat', '{}', true, true, 'accepted',"
+                " 'manual', :now, :now)"
             ),
             {"now": "2026-01-01 00:00:00"},
         )
@@ -54,7 +55,8 @@ def test_existing_jobs_get_no_cursor_and_the_revision_goes_back(database_at_0021
                 " items_pending, items_started, items_done, items_failed, items_skipped,"
                 " items_archived, items_unchanged, items_datasets, items_dataservices,"
                 " quality_assessed, quality_nonconforming, quality_violations, quality_warnings)"
-                " VALUES ('j1', 's1', 'done', :now, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)"
+                " VALUES ('j1', 's1', 'done', :now, false,"
+                " 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)"
             ),
             {"now": "2026-01-01 00:00:00"},
         )
