@@ -107,7 +107,6 @@ from moisson.config import Settings
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import FINAL_JOB_STATUSES, ErrorLevel, ItemKind, ItemStatus, JobStatus
 from moisson.domain.exceptions import (
-    CursorRejected,
     InvalidItem,
     ItemError,
     SkipItem,
@@ -140,7 +139,7 @@ from moisson.harvest.reconcile import (
     new_object,
     stamp,
 )
-from moisson.harvest.resumption import holder_gone, resume_or_fail
+from moisson.harvest.resumption import FirstPart, holder_gone, resume_or_fail
 from moisson.harvest.url_checks import usable_urls
 from moisson.http import BlockedAddress, build_client
 from moisson.logging import log_context
@@ -156,7 +155,6 @@ from moisson.storage.models import (
 )
 from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import harvested, records
-from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.repositories import sources as sources_repo
 from moisson.storage.repositories.pages import DbPageCache
@@ -508,8 +506,8 @@ class Pipeline:
             licenses=ctx.licenses,
         )
         self._pending: list[_Pending] = []
-        self._first_part: set[str] | None = None
-        """Remote ids itemized by the job before it was resumed (`continue_first_part`)."""
+        self._first_part: FirstPart | None = None
+        """What the job did before it was resumed (`continue_first_part`)."""
         self._resume_at: Json | None = ctx.resume
         """The cursor the next commit writes: `resume` of the last record closed."""
         self.allocation_retries = 0
@@ -566,46 +564,29 @@ class Pipeline:
     def continue_first_part(self) -> None:
         """This job was resumed: take up what its first part did (see the module docstring).
         Reads the job's items, in the transaction that started the run."""
-        seen, unchanged = items_repo.remote_ids_of_job(self.session, self.job_id)
-        self._first_part = seen
-        self.progress.seen |= seen
-        self.progress.claimed |= seen
-        self.progress.unchanged.extend(unchanged)
-        cursor = self.job.cursor or {}
-        unreadable = cursor.get("unreadable")
-        self.progress.unreadable = unreadable if isinstance(unreadable, int) else 0
-        at = cursor.get("at")
-        self.ctx.resume = self._resume_at = at if isinstance(at, dict) else None
+        first = self._first_part = FirstPart.of(self.session, self.job)
+        self.progress.seen |= first.done
+        self.progress.claimed |= first.done
+        self.progress.unchanged.extend(first.unchanged)
+        self.progress.unreadable = first.unreadable
+        self._resume_at = first.cursor
 
     def _records(self) -> Iterator[RemoteRecord]:
-        """What `gather` yields; for a resumed job, without the records of its first part,
-        and from the first page again when the backend refuses the cursor."""
-        done = self._first_part
-        if done is None:
-            yield from self.backend.gather(self.ctx)
-            return
-        yielded = 0
-        try:
-            for record in self.backend.gather(self.ctx):
-                if record.remote_id not in done:
-                    yielded += 1
-                    yield record
-        except CursorRejected as exc:
-            if yielded or self.ctx.resume is None:
-                raise
-            self._start_over(exc, len(done))
-            yield from (r for r in self.backend.gather(self.ctx) if r.remote_id not in done)
+        """What `gather` yields; for a resumed job, from its cursor and without the records
+        of its first part (`FirstPart.records`)."""
+        if self._first_part is None:
+            return self.backend.gather(self.ctx)
 
-    def _start_over(self, exc: CursorRejected, done: int) -> None:
-        message = (
-            f"The job could not resume where it stopped ({exc.message}): the catalog is read "
-            f"again from its first page; the {done} record(s) this job already harvested are "
-            "not harvested twice"
-        )
+        def gather(cursor: Json | None) -> Iterator[RemoteRecord]:
+            self.ctx.resume = self._resume_at = cursor
+            return self.backend.gather(self.ctx)
+
+        return self._first_part.records(gather, self._start_over)
+
+    def _start_over(self, message: str) -> None:
         logger.warning("Job %s: %s", self.job_id, message)
         # Added to the session only: it is written with the next batch's transaction.
         errors_repo.add(self.session, self.job_id, message, level=ErrorLevel.WARNING)
-        self.ctx.resume = self._resume_at = None
 
     def prefetch(self) -> None:
         """Pull from `gather` now, before any transaction, every record a run would start

@@ -17,16 +17,74 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from moisson.config import Settings
 from moisson.domain.enums import FINAL_JOB_STATUSES, ErrorLevel, JobStatus
+from moisson.domain.exceptions import CursorRejected
+from moisson.domain.json import Json
+from moisson.domain.records import RemoteRecord
 from moisson.storage.base import utcnow
 from moisson.storage.models import HarvestJob
 from moisson.storage.repositories import errors as errors_repo
+from moisson.storage.repositories import items as items_repo
 from moisson.storage.repositories import jobs as jobs_repo
+
+Gather = Callable[[Json | None], Iterator[RemoteRecord]]
+"""The backend's `gather`, from a cursor (`None`: from the first page)."""
+
+
+@dataclass
+class FirstPart:
+    """What a resumed job did before its worker died, as the engine carries on from it."""
+
+    done: set[str]
+    """Remote ids the job's items name: their records are not processed again."""
+    unchanged: list[str] = field(default_factory=list)
+    """Those of its unchanged items (their records are marked seen at the end)."""
+    unreadable: int = 0
+    """Records that could not be read at all (autoarchive is then skipped)."""
+    cursor: Json | None = None
+    """Where the backend starts again."""
+
+    @classmethod
+    def of(cls, session: Session, job: HarvestJob) -> FirstPart:
+        done, unchanged = items_repo.remote_ids_of_job(session, job.id)
+        state = job.cursor or {}
+        unreadable, cursor = state.get("unreadable"), state.get("at")
+        return cls(
+            done=done,
+            unchanged=unchanged,
+            unreadable=unreadable if isinstance(unreadable, int) else 0,
+            cursor=cursor if isinstance(cursor, dict) else None,
+        )
+
+    def records(self, gather: Gather, start_over: Callable[[str], None]) -> Iterator[RemoteRecord]:
+        """What `gather` yields from the cursor, without the records already done; from the
+        first page again (after `start_over` is handed the message saying why) when the
+        backend refuses the cursor before yielding anything."""
+        yielded = False
+        try:
+            for record in gather(self.cursor):
+                if record.remote_id not in self.done:
+                    yielded = True
+                    yield record
+        except CursorRejected as exc:
+            if yielded or self.cursor is None:
+                raise
+            start_over(self._start_over_message(exc))
+            yield from (r for r in gather(None) if r.remote_id not in self.done)
+
+    def _start_over_message(self, exc: CursorRejected) -> str:
+        return (
+            f"The job could not resume where it stopped ({exc.message}): the catalog is read "
+            f"again from its first page; the {len(self.done)} record(s) this job already "
+            "harvested are not harvested twice"
+        )
 
 
 def resume_or_fail(
