@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -103,6 +107,41 @@ class TestWatchdog:
         assert "stopped responding" in message
         assert "resumed 3 time(s) already" in message
         assert create_pending_job(db, source).status == JobStatus.PENDING
+
+    def test_a_job_whose_process_on_this_host_is_gone_resumes_without_waiting(
+        self, db: Session, settings: Settings
+    ) -> None:
+        dead = subprocess.Popen([sys.executable, "-c", ""])
+        dead.wait()
+        live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            jobs = {}
+            for name, pid in (("dead", dead.pid), ("live", live.pid), ("mine", os.getpid())):
+                job = HarvestJob(
+                    source_id=make_source(db).id,
+                    status=JobStatus.INITIALIZED,
+                    heartbeat_at=utcnow(),  # fresh: only the missing process tells
+                    worker=f"{socket.gethostname()}:{pid}:1",
+                )
+                db.add(job)
+                jobs[name] = job
+            elsewhere = HarvestJob(
+                source_id=make_source(db).id,
+                status=JobStatus.INITIALIZED,
+                heartbeat_at=utcnow(),
+                worker=f"not-{socket.gethostname()}:{dead.pid}:1",
+            )
+            db.add(elsewhere)
+            db.flush()
+            recovery = recover_stale_jobs(db, settings)
+        finally:
+            live.kill()
+            live.wait()
+        assert (recovery.resumed, recovery.failed) == ([jobs["dead"].id], [])
+        assert jobs["dead"].status == JobStatus.PENDING
+        assert all(
+            job.status == JobStatus.INITIALIZED for job in (jobs["live"], jobs["mine"], elsewhere)
+        )
 
     def test_with_resuming_off_a_silent_job_fails(self, db: Session, settings: Settings) -> None:
         no_resume = settings.model_copy(

@@ -138,6 +138,19 @@ def stale(session: Session, running_cutoff: datetime, pending_cutoff: datetime) 
     return list(session.scalars(stmt))
 
 
+def held_on_host(session: Session, host: str) -> list[HarvestJob]:
+    """Jobs taken by a worker process of this host (`worker` is `host:pid:thread`) and not
+    finished, locked against a concurrent watchdog where the database can."""
+    held = ACTIVE_JOB_STATUSES - {JobStatus.PENDING}
+    escaped = host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (
+        select(HarvestJob)
+        .where(HarvestJob.status.in_(held), HarvestJob.worker.like(f"{escaped}:%", escape="\\"))
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
 def pending_ids(session: Session) -> list[str]:
     stmt = select(HarvestJob.id).where(HarvestJob.status == JobStatus.PENDING)
     return list(session.scalars(stmt.order_by(HarvestJob.created)))
