@@ -163,6 +163,18 @@ class CkanOffsetPaginator:
     has_next: bool = True
     seen: set[str] = field(default_factory=set)
 
+    @classmethod
+    def resuming(cls, rows: int, cursor: Json | None) -> CkanOffsetPaginator:
+        paginator = cls(rows=rows)
+        if cursor is not None:
+            paginator.start = cursor_int(cursor, "start")
+            paginator.count = cursor.get("count") if isinstance(cursor.get("count"), int) else None
+        return paginator
+
+    def cursor(self) -> Json:
+        """The page to be fetched next, with the count the walk has seen."""
+        return {"start": self.start, "count": self.count}
+
     def params(self) -> dict[str, int]:
         return {"rows": self.rows, "start": self.start}
 
@@ -263,9 +275,7 @@ class CkanBackend:
         filters = ctx.config.filters
         # A preview maps a handful of datasets: no need to download a thousand.
         rows = min(self.page_size, PREVIEW_PAGE_SIZE) if ctx.preview else self.page_size
-        paginator = CkanOffsetPaginator(rows=rows)
-        if cursor is not None:
-            paginator.start = cursor_int(cursor, "start")
+        paginator = CkanOffsetPaginator.resuming(rows, cursor)
         fq = filters_to_fq(filters)
         while paginator.has_next:
             page_start = paginator.start
@@ -293,9 +303,8 @@ class CkanBackend:
             if cursor is not None and page_start == cursor["start"]:
                 _check_count(cursor, paginator.count)
             resume = {"start": page_start, "count": paginator.count}
-            following = {"start": paginator.start, "count": paginator.count}
             page = [replace(self._record(package, ctx), resume=resume) for package in packages]
-            yield from ending_at(page, following if paginator.has_next else None)
+            yield from ending_at(page, paginator.cursor() if paginator.has_next else None)
 
     def _gather_by_list(self, api: CkanApi, ctx: HarvestContext) -> Iterator[RemoteRecord]:
         try:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from moisson.backends.base import HarvestContext
 from moisson.backends.csw_capabilities import CswCapabilities, fetch_capabilities
-from moisson.backends.paging import cursor_int, ending_at
+from moisson.backends.paging import cursor_int, ending_at, replayed
 from moisson.domain.capabilities import ExtraConfigSpec
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import CursorRejected, SourceInvalid
@@ -179,6 +179,15 @@ class CswPaginator:
         self.stop_reason: str | None = None
         self.looped = False
         """Paging stopped because `nextRecord` went back or stood still."""
+        self.matched: int | None = None
+        """`numberOfRecordsMatched` of the run's first page: a resumed run must see it again."""
+
+    @classmethod
+    def resuming(cls, cursor: Json | None) -> CswPaginator:
+        return cls(1 if cursor is None else cursor_int(cursor, "start", minimum=1))
+
+    def cursor(self) -> Json:
+        return {"start": self.start, "matched": self.matched}
 
     def advance(self, page: CswPage) -> None:
         """Move to the position the page points to, or stop."""
@@ -474,33 +483,23 @@ def iter_records(
         plan=first_plan(capabilities),
     )
     cursor = ctx.resume
-    first = 1 if cursor is None else cursor_int(cursor, "start", minimum=1)
-    paginator = CswPaginator(first)
+    paginator = CswPaginator.resuming(cursor)
+    first = paginator.start
     matched_seen: list[int] = []
     while paginator.has_next:
         start = paginator.start
-        resume = {"start": start, "matched": matched_seen[0] if matched_seen else None}
         key = page_key(ctx.source.url, start)
         if start == first:
             response, page = _first_page(ctx, client, capabilities, start, cursor)
-            if page.matched is not None:
-                resume["matched"] = page.matched
+            paginator.matched = page.matched
         else:
             response = client.post(start)
             page = None
+        resume = paginator.cursor()
         digest = body_digest(response.content)
         cached = ctx.pages.get(key)
         if cached is not None and cached.digest == digest and response.is_success:
-            for remote_id, kind in cached.records:
-                yield RemoteRecord(
-                    remote_id=remote_id,
-                    kind=kind,
-                    payload=None,
-                    content_hash="",
-                    unchanged=True,
-                    page=key,
-                    resume=resume,
-                )
+            yield from replayed(cached, resume=resume)
             paginator.follow(int(cached.next_key) if cached.next_key else 0)
             continue
         if page is None:
@@ -517,8 +516,7 @@ def iter_records(
         ]
         yield from records[:-1]
         paginator.advance(page)
-        following = {"start": paginator.start, "matched": resume["matched"]}
-        yield from ending_at(records[-1:], following if paginator.has_next else None)
+        yield from ending_at(records[-1:], paginator.cursor() if paginator.has_next else None)
         if paginator.stop_reason:
             ctx.log.warning("CSW paging stopped at position %s: %s", start, paginator.stop_reason)
         reached = start + len(page.records) - 1

@@ -21,7 +21,7 @@ from pyoxigraph import NamedNode
 
 from moisson.backends import register
 from moisson.backends.base import HarvestContext
-from moisson.backends.paging import cursor_int, cursor_str, ending_at
+from moisson.backends.paging import cursor_int, cursor_str, ending_at, replayed
 from moisson.domain.capabilities import BackendInfo
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
@@ -76,9 +76,9 @@ class HydraPaginator:
             return cls(source_url)
         return cls(cursor_str(cursor, "url"), cursor_int(cursor, "page"))
 
-    @staticmethod
-    def cursor(page_number: int, url: str) -> Json:
-        return {"url": url, "page": page_number}
+    def cursor(self) -> Json:
+        """The page to be fetched next (call it before `take`)."""
+        return _page_cursor(self.page_number + 1, self.next_url or "")
 
     @property
     def has_next(self) -> bool:
@@ -134,8 +134,8 @@ class DcatBackend:
         # reference a dataset of another page by IRI only (serves-dataset-by-uri fixtures).
         identifiers_by_iri: dict[NamedNode, str] = {}
         while paginator.has_next:
+            resume = held_at or paginator.cursor()
             page_number, url = paginator.take()
-            resume = held_at or HydraPaginator.cursor(page_number, url)
             cached = ctx.pages.get(url)
             response = ctx.http.get(url, headers=_request_headers(cached))
             if cached is not None and response.status_code == httpx.codes.NOT_MODIFIED:
@@ -146,16 +146,16 @@ class DcatBackend:
                 response.raise_for_status()
                 digest = content_hash(response.content)
             if cached is not None and cached.digest == digest:
-                replayed: list[RemoteRecord] = []
-                for cached_id, kind in cached.records:
-                    record = _unchanged_record(cached_id, kind, page_number, url, resume)
-                    if kind == ItemKind.DATASERVICE:
+                kwargs = {"page_number": page_number}
+                datasets: list[RemoteRecord] = []
+                for record in replayed(cached, resume=resume, url=url, kwargs=kwargs):
+                    if record.kind == ItemKind.DATASERVICE:
                         replayed_services.append(record)
                         held_at = held_at or resume
                     else:
-                        replayed.append(record)
+                        datasets.append(record)
                 following = None if held_at else _following(page_number, url, cached.next_key)
-                yield from ending_at(replayed, following)
+                yield from ending_at(datasets, following)
                 paginator.advance(url, cached.next_key)
                 continue
             graph = _parse_page(response, url)
@@ -279,23 +279,11 @@ def _following(page_number: int, url: str, next_url: str | None) -> Json | None:
     """The cursor of the page after this one, if there is one."""
     if next_url is None:
         return None
-    return HydraPaginator.cursor(page_number + 1, urljoin(url, next_url))
+    return _page_cursor(page_number + 1, urljoin(url, next_url))
 
 
-def _unchanged_record(
-    remote_id: str, kind: ItemKind, page_number: int, url: str, resume: Json
-) -> RemoteRecord:
-    return RemoteRecord(
-        remote_id=remote_id,
-        kind=kind,
-        payload=None,
-        content_hash="",
-        url=url,
-        kwargs={"page_number": page_number},
-        unchanged=True,
-        page=url,
-        resume=resume,
-    )
+def _page_cursor(page_number: int, url: str) -> Json:
+    return {"url": url, "page": page_number}
 
 
 def _service_record(

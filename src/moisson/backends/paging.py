@@ -12,15 +12,55 @@ the catalog from its first page again and says so in the job's errors).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from moisson.domain.exceptions import CursorRejected
 from moisson.domain.json import Json
+from moisson.domain.pages import CachedPage
 from moisson.domain.records import RemoteRecord
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class Paginator(Protocol):
+    """How a backend walks its catalog page by page (`HydraPaginator`, `CkanOffsetPaginator`,
+    `CswPaginator`): whether a page is still due, and the cursor of that page, from which a
+    resumed run starts (each paginator's `resuming(…, cursor)` reads it back)."""
+
+    @property
+    def has_next(self) -> bool: ...
+
+    def cursor(self) -> Json:
+        """The cursor of the page to be fetched next."""
+        ...
+
+
+def replayed(
+    cached: CachedPage,
+    *,
+    resume: Json,
+    url: str | None = None,
+    kwargs: Mapping[str, Any] | None = None,
+) -> list[RemoteRecord]:
+    """The records of a page the page cache remembers unchanged (same body, or 304): yielded
+    as unchanged, with no payload, neither parsed nor mapped (`RemoteRecord.unchanged`)."""
+    return [
+        RemoteRecord(
+            remote_id=remote_id,
+            kind=kind,
+            payload=None,
+            content_hash="",
+            url=url,
+            kwargs=dict(kwargs or {}),
+            unchanged=True,
+            page=cached.key,
+            resume=resume,
+        )
+        for remote_id, kind in cached.records
+    ]
 
 
 def cursor_int(cursor: Json, name: str, *, minimum: int = 0) -> int:

@@ -14,12 +14,13 @@ from tests.integration.backends.ckan_server import CkanReplayServer
 from tests.integration.backends.csw_replay import CswReplay, csw_context
 from tests.integration.backends.directory_server import DirectoryServer
 
-from moisson.backends.ckan import CkanBackend
+from moisson.backends.ckan import CkanBackend, CkanOffsetPaginator
+from moisson.backends.csw import CswPaginator
 from moisson.backends.csw_iso19139 import CswIso19139Backend
-from moisson.backends.dcat import DcatBackend
+from moisson.backends.dcat import DcatBackend, HydraPaginator
 from moisson.backends.dkan import DkanBackend
 from moisson.backends.maaf import MaafBackend
-from moisson.backends.paging import cursor_int, cursor_str, resume_at
+from moisson.backends.paging import Paginator, cursor_int, cursor_str, resume_at
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import CursorRejected
 from moisson.domain.json import Json
@@ -50,6 +51,41 @@ class TestPagingHelpers:
         assert cursor_str({"url": "https://x.test/p2"}, "url") == "https://x.test/p2"
         with pytest.raises(CursorRejected):
             cursor_str({"url": ""}, "url")
+
+
+class TestPaginators:
+    """The three paginators share the `Paginator` protocol, and a cursor one writes is where
+    the same paginator, resuming from it, stands."""
+
+    def test_hydra(self) -> None:
+        paginator = HydraPaginator("https://d.test/catalog")
+        paginator.take()
+        paginator.advance("https://d.test/catalog", "?page=2")
+        assert isinstance(paginator, Paginator)
+        cursor = paginator.cursor()
+        assert cursor == {"url": "https://d.test/catalog?page=2", "page": 1}
+        assert HydraPaginator.resuming("https://d.test/catalog", cursor).take() == (
+            1,
+            "https://d.test/catalog?page=2",
+        )
+
+    def test_ckan(self) -> None:
+        paginator = CkanOffsetPaginator(rows=2)
+        paginator.advance({"count": 5, "results": [{"id": "a"}, {"id": "b"}]})
+        assert isinstance(paginator, Paginator)
+        cursor = paginator.cursor()
+        assert cursor == {"start": 2, "count": 5}
+        again = CkanOffsetPaginator.resuming(2, cursor)
+        assert (again.start, again.count, again.params()) == (2, 5, {"rows": 2, "start": 2})
+
+    def test_csw(self) -> None:
+        paginator = CswPaginator()
+        paginator.matched = 9
+        paginator.follow(4, matched=9)
+        assert isinstance(paginator, Paginator)
+        cursor = paginator.cursor()
+        assert cursor == {"start": 4, "matched": 9}
+        assert CswPaginator.resuming(cursor).start == 4
 
 
 def packages(count: int) -> list[dict[str, Any]]:
