@@ -1,9 +1,9 @@
 """Taking a job up again where its last commit stopped, when its worker died.
 
 Every commit of a running job writes, in the same transaction as its items, the job's
-`cursor`: where the backend would start again to yield the last record committed
-(`RemoteRecord.resume`: a Hydra page URL, a `package_search` offset, a CSW `startPosition`, a
-descriptor's URL) and the count of unreadable records so far. When the worker is known to be
+`cursor`: where the backend would start again to yield every record after the last one
+committed (`RemoteRecord.resume`: a Hydra page URL, a `package_search` offset, a CSW
+`startPosition`, a descriptor's URL) and the count of unreadable records so far. When the worker is known to be
 gone (its child process exited, its heartbeat went stale, a broker redelivered its task and
 its process no longer exists), the job goes back to `pending`, keeping its start time, its
 counters and its items, with a warning among its errors; the worker that takes it next runs
