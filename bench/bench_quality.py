@@ -44,14 +44,15 @@ class Clock:
 @contextlib.contextmanager
 def clocked(clock: Clock) -> Iterator[None]:
     validate = validation.Validator.validate_records
-    score = hook.score_dataset
+    evaluate, score = hook.evaluate, hook.score
     validation.Validator.validate_records = clock.wrap("validate", validate)  # type: ignore[method-assign]
-    hook.score_dataset = clock.wrap("score", score)
+    hook.evaluate = clock.wrap("score", evaluate)
+    hook.score = clock.wrap("score", score)
     try:
         yield
     finally:
         validation.Validator.validate_records = validate  # type: ignore[method-assign]
-        hook.score_dataset = score
+        hook.evaluate, hook.score = evaluate, score
 
 
 def first_run(url: str, enabled: bool, datasets: int) -> tuple[float, float, Clock]:

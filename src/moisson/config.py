@@ -115,6 +115,16 @@ class QualitySettings(BaseModel):
     faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
     points_file: Path | None = None
     """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
+    url_checks: bool = True
+    """After a job (never a preview), ask the access and download URLs of the datasets it
+    assessed whether they answer 2xx (MQA URL metrics, 80 of 405 points) and re-score them; a
+    URL is asked once, later jobs reuse its status."""
+    url_checks_max_per_job: int = Field(default=1000, ge=0)
+    """URLs asked after one job at most; the others stay unchecked until a later job."""
+    url_checks_per_host_interval: float = Field(default=1.0, ge=0)
+    """Seconds at least between two URL checks on one host."""
+    url_checks_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a URL check waits for an answer (no answer: the metric is not met)."""
 
 
 class CatalogSettings(BaseModel):

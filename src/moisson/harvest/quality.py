@@ -6,8 +6,10 @@ Three calls from the pipeline, each one line: `mapped` when a record has been ma
 the last commit are validated then, `batch_size` per engine call; their item rows (just
 written by the write batch) get their results with one UPDATE, their `QualityAssessment`
 rows are replaced, and the job's counters move, all in the transaction that commits the
-items. Nothing here waits on the network (URL status checks belong after the job, outside
-any transaction, with `moisson.harvest.url_status`; they are not wired yet).
+items. Nothing here waits on the network: a dataset's URL metrics are scored from the
+statuses already stored (`url_checks`, URLs an earlier job checked); the others are checked
+after the job, outside any transaction (`moisson.services.quality.check_job_urls`), which
+re-scores the dataset from the evaluation stored with its assessment.
 
 What is validated: a record's own RDF when the backend kept it (DCAT and CSW-DCAT records
 are N-Triples payloads, `mapping.rdf.records`), so a publisher sees what *their* metadata
@@ -42,7 +44,7 @@ from moisson.mapping.rdf.graph import Node, RdfGraph
 from moisson.mapping.rdf.records import ROOT_HEADER, RecordPayloadError, parse_record
 from moisson.publishing.dcat_ap import dataservice_triples, dataset_triples
 from moisson.publishing.views import DataserviceView, DatasetView
-from moisson.quality.mqa import Facts, Points, Score, score_dataset
+from moisson.quality.mqa import Evaluation, Facts, Points, Score, evaluate, score
 from moisson.quality.validation import VIOLATION, WARNING, Finding, Validator
 from moisson.quality.vocabularies import EU_AUTHORITY
 from moisson.storage.base import new_id, utcnow
@@ -104,6 +106,7 @@ class Assessment:
 
     findings: list[Finding]
     score: Score | None
+    evaluation: Evaluation | None = None
 
     @property
     def violations(self) -> int:
@@ -202,6 +205,9 @@ class QualityHook:
             strict=True,
         ):
             pending.findings = findings
+        evaluations = {id(p): self._evaluate(p) for p in ready}
+        urls = {url for e in evaluations.values() if e is not None for url in e.urls()}
+        known = quality_repo.url_statuses(session, urls) if urls else {}
         items: list[dict[str, Any]] = []
         assessments: list[dict[str, Any]] = []
         now = utcnow()
@@ -209,7 +215,7 @@ class QualityHook:
             item = pending.item
             if item is None:
                 continue
-            assessment = self._assess(pending)
+            assessment = self._assess(pending, evaluations[id(pending)], known)
             data = assessment.as_json()
             items.append({"id": item["id"], "quality": data})
             item["quality"] = data
@@ -245,14 +251,22 @@ class QualityHook:
         graph = RdfGraph((t.subject, t.predicate, t.object) for t in triples)  # type: ignore[misc]
         return graph, NamedNode(view.iri)
 
-    def _assess(self, pending: _Pending) -> Assessment:
+    def _evaluate(self, pending: _Pending) -> Evaluation | None:
+        if pending.kind != ItemKind.DATASET:
+            return None
+        conforms = not any(f.severity == VIOLATION for f in pending.findings or [])
+        facts = Facts(conforms=conforms, known_licence=self.known_licence)
+        return evaluate(pending.graph, pending.root, facts, self.points)
+
+    def _assess(
+        self, pending: _Pending, evaluation: Evaluation | None, known: Mapping[str, int | None]
+    ) -> Assessment:
+        """The assessment of a record, its URL metrics scored from the statuses already
+        known (URLs an earlier job checked); the others are checked after the job."""
         findings = pending.findings or []
-        score = None
-        if pending.kind == ItemKind.DATASET:
-            conforms = not any(f.severity == VIOLATION for f in findings)
-            facts = Facts(conforms=conforms, known_licence=self.known_licence)
-            score = score_dataset(pending.graph, pending.root, facts, self.points)
-        return Assessment(findings, score)
+        if evaluation is None:
+            return Assessment(findings, None)
+        return Assessment(findings, score(evaluation, self.points, url_status(known)), evaluation)
 
     def _object_row(
         self, pending: _Pending, assessment: Assessment, job_id: str, now: Any
@@ -275,9 +289,22 @@ class QualityHook:
             "violations": assessment.violations,
             "warnings": assessment.warnings,
             "mqa": score.as_json() if score else None,
+            "evaluation": assessment.evaluation.as_json() if assessment.evaluation else None,
             "results": [f.as_json() for f in assessment.findings[:MAX_STORED_RESULTS]],
             "assessed_at": now,
         }
+
+
+def url_status(known: Mapping[str, int | None]) -> Callable[[str], bool | None]:
+    """The MQA's view of stored checks: 2xx or not; `None` for a URL never checked."""
+
+    def answered_ok(url: str) -> bool | None:
+        if url not in known:
+            return None
+        code = known[url]
+        return code is not None and 200 <= code < 300
+
+    return answered_ok
 
 
 def _assessable(item: dict[str, Any]) -> bool:
