@@ -113,6 +113,10 @@ class QualitySettings(BaseModel):
     batch_size: int = 20
     """Records validated in one engine call: a call costs ~2 ms and the engine's time grows
     faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
+    separate_process: bool = True
+    """Validate and score in a child process beside the harvest (on another core), whose
+    results are stored as they come back, the last ones once the job has ended; previews and
+    sources whose violations fail items are assessed in the harvesting process."""
     points_file: Path | None = None
     """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
     url_checks: bool = True

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 from pyoxigraph import Literal, NamedNode
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,14 @@ from moisson.storage.models import HarvestSource, QualityAssessment
 
 XSD_DATE = NamedNode("http://www.w3.org/2001/XMLSchema#date")
 CSV = NamedNode("http://publications.europa.eu/resource/authority/file-type/CSV")
+
+
+@pytest.fixture(params=[False, True], ids=["in-process", "separate-process"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test runs with the records assessed in the harvesting process, then in the
+    separate assessment process (`MOISSON_QUALITY__SEPARATE_PROCESS`)."""
+    quality = settings.quality.model_copy(update={"separate_process": request.param})
+    return settings.model_copy(update={"quality": quality})
 
 
 def record_payload(index: int, *, defect: str | None = None) -> str:
@@ -163,7 +172,8 @@ def test_an_unchanged_rerun_keeps_the_assessments_and_a_changed_record_replaces_
 def test_batches_validate_many_records_per_engine_call(
     db: Session, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    small = settings.model_copy(update={"quality": QualitySettings(enabled=True, batch_size=5)})
+    quality = settings.quality.model_copy(update={"enabled": True, "batch_size": 5})
+    small = settings.model_copy(update={"quality": quality})
     source = make_source(db, organization=make_org(db))
     run = harvest(db, session_factory, small, source, backend({7: "description"}, count=12))
     assert run.job.quality_assessed == 12
