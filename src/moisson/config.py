@@ -109,7 +109,8 @@ class QualitySettings(BaseModel):
 
     enabled: bool = False
     """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA). Off by
-    default while it costs more than a quarter of a first harvest (bench/README.md)."""
+    default: a first harvest then costs the machine about 3 times the CPU, most of it in a
+    separate process (bench/README.md)."""
     batch_size: int = 20
     """Records validated in one engine call: a call costs ~2 ms and the engine's time grows
     faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
