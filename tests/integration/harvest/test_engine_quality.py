@@ -20,8 +20,10 @@ from moisson.domain.drafts import DatasetDraft, ResourceDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.harvest import quality as hook_module
+from moisson.harvest import url_status as url_status_module
 from moisson.harvest.assessor_process import AssessorProcess
 from moisson.harvest.engine import run_job
+from moisson.harvest.preview import preview_source
 from moisson.mapping.rdf.namespaces import DCAT, DCT, RDF
 from moisson.mapping.rdf.records import serialize_record
 from moisson.quality.assessor import RecordAssessor
@@ -325,3 +327,30 @@ def test_a_dead_assessment_process_leaves_the_assessing_to_the_harvest(
     assert run.job.quality_nonconforming == 2
     assert [item.quality["violations"] for item in run.items] == [0, 1, 0, 1]
     assert len(assessments(db, source)) == 4
+
+
+def test_a_preview_is_assessed_in_the_harvesting_process_and_checks_no_url(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hook_module, "AssessorProcess", Spied)
+    monkeypatch.setattr(Spied, "made", [])
+    checked: list[str] = []
+    monkeypatch.setattr(
+        url_status_module.UrlStatusChecker, "status", lambda self, url: checked.append(url)
+    )
+    quality = settings.quality.model_copy(update={"separate_process": True, "url_checks": True})
+    source = make_source(db, organization=make_org(db))
+    result = preview_source(
+        session_factory,
+        settings.model_copy(update={"quality": quality}),
+        source,
+        backend_registry={"fake": backend({1: "description"})},
+    )
+    assert [entry.item.status for entry in result.items] == ["done"] * 4
+    assert result.items[1].item.quality is not None
+    assert result.items[1].item.quality["violations"] == 1
+    assert Spied.made == []
+    assert checked == []
