@@ -26,6 +26,12 @@ from moisson.storage.session import make_engine
 # harvest the tests make is also validated and scored, in this process and in the workers
 # and servers it starts.
 os.environ.setdefault("MOISSON_QUALITY__ENABLED", "true")
+# URL checks after a job would ask the fixtures' URLs (public names no test may reach): the
+# tests of the checks turn them on, against loopback servers.
+os.environ.setdefault("MOISSON_QUALITY__URL_CHECKS", "false")
+# One child process per job would slow every harvest of the suite by its start-up; the tests
+# of the hook run both ways (tests/integration/harvest/test_engine_quality.py).
+os.environ.setdefault("MOISSON_QUALITY__SEPARATE_PROCESS", "false")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_FIXTURES = SHARED / "fixtures"

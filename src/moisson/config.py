@@ -112,12 +112,27 @@ class QualitySettings(BaseModel):
 
     enabled: bool = False
     """Validate every mapped record against the DCAT-AP 3.0.1 shapes and score it (MQA). Off by
-    default while it costs more than a quarter of a first harvest (bench/README.md)."""
+    default: a first harvest then costs the machine about 3 times the CPU, most of it in a
+    separate process (bench/README.md)."""
     batch_size: int = 20
     """Records validated in one engine call: a call costs ~2 ms and the engine's time grows
     faster than the size of its data graph, so small batches are cheapest (bench_quality)."""
+    separate_process: bool = True
+    """Validate and score in a child process beside the harvest (on another core), whose
+    results are stored as they come back, the last ones once the job has ended; previews and
+    sources whose violations fail items are assessed in the harvesting process."""
     points_file: Path | None = None
     """A JSON MQA points file replacing the shipped one (`moisson/data/mqa_points.json`)."""
+    url_checks: bool = True
+    """After a job (never a preview), ask the access and download URLs of the datasets it
+    assessed whether they answer 2xx (MQA URL metrics, 80 of 405 points) and re-score them; a
+    URL is asked once, later jobs reuse its status."""
+    url_checks_max_per_job: int = Field(default=1000, ge=0)
+    """URLs asked after one job at most; the others stay unchecked until a later job."""
+    url_checks_per_host_interval: float = Field(default=1.0, ge=0)
+    """Seconds at least between two URL checks on one host."""
+    url_checks_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a URL check waits for an answer (no answer: the metric is not met)."""
 
 
 class CatalogSettings(BaseModel):

@@ -504,6 +504,7 @@ class Pipeline:
             source_id=source.id,
             config=ctx.config.raw,
             licenses=ctx.licenses,
+            preview=ctx.preview,
         )
         self._pending: list[_Pending] = []
         self._first_part: FirstPart | None = None
@@ -525,11 +526,27 @@ class Pipeline:
     def run(self) -> None:
         with log_context(source_id=self.source.id, job_id=self.job.id):
             try:
-                self._gather()
-                self._finish()
-            except Exception as exc:
-                self._fail(exc)
+                try:
+                    self._gather()
+                    self._finish()
+                except Exception as exc:
+                    self._fail(exc)
+                self._settle_quality()
+            finally:
+                self.quality.close()
             self._report_progress()
+
+    def _settle_quality(self) -> None:
+        """Store the results the separate assessment process still holds, after the job's
+        last commit (its status is final; its quality counters move once more)."""
+        if not self.quality.waiting:
+            return
+        try:
+            self.quality.drain(self.session, self.job)
+            self.checkpoint()
+        except SQLAlchemyError:
+            logger.exception("Job %s: the last quality results could not be stored", self.job_id)
+            self.session.rollback()
 
     def _report_progress(self) -> None:
         if self.on_progress is None:

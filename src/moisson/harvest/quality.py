@@ -6,8 +6,10 @@ Three calls from the pipeline, each one line: `mapped` when a record has been ma
 the last commit are validated then, `batch_size` per engine call; their item rows (just
 written by the write batch) get their results with one UPDATE, their `QualityAssessment`
 rows are replaced, and the job's counters move, all in the transaction that commits the
-items. Nothing here waits on the network (URL status checks belong after the job, outside
-any transaction, with `moisson.harvest.url_status`; they are not wired yet).
+items. Nothing here waits on the network: a dataset's URL metrics are scored from the
+statuses already stored (`url_checks`, URLs an earlier job checked); the others are checked
+after the job, outside any transaction (`moisson.services.quality.check_job_urls`), which
+re-scores the dataset from the evaluation stored with its assessment.
 
 What is validated: a record's own RDF when the backend kept it (DCAT and CSW-DCAT records
 are N-Triples payloads, `mapping.rdf.records`), so a publisher sees what *their* metadata
@@ -37,14 +39,20 @@ from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind, ItemStatus
 from moisson.domain.exceptions import InvalidItem
 from moisson.domain.records import RemoteRecord
+from moisson.harvest.assessor_process import AssessorProcess
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.graph import Node, RdfGraph
-from moisson.mapping.rdf.records import ROOT_HEADER, RecordPayloadError, parse_record
+from moisson.mapping.rdf.records import (
+    ROOT_HEADER,
+    RecordPayloadError,
+    parse_record,
+    serialize_record,
+)
 from moisson.publishing.dcat_ap import dataservice_triples, dataset_triples
 from moisson.publishing.views import DataserviceView, DatasetView
-from moisson.quality.mqa import Facts, Points, Score, score_dataset
-from moisson.quality.validation import VIOLATION, WARNING, Finding, Validator
-from moisson.quality.vocabularies import EU_AUTHORITY
+from moisson.quality.assessor import Outcome, RecordAssessor
+from moisson.quality.mqa import Points, Score, default_points, score
+from moisson.quality.validation import VIOLATION, Finding, Validator
 from moisson.storage.base import new_id, utcnow
 from moisson.storage.models import HarvestJob
 from moisson.storage.repositories import items as items_repo
@@ -52,8 +60,6 @@ from moisson.storage.repositories import quality as quality_repo
 
 logger = logging.getLogger(__name__)
 
-#: Results kept per item (the counts are always complete).
-MAX_STORED_RESULTS = 100
 #: Violations named in the message of an item failed by them.
 MAX_NAMED_VIOLATIONS = 5
 CONFIG_KEY = "quality"
@@ -77,24 +83,33 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def known_licence_test(licenses: LicenseTable) -> Callable[[str], bool]:
-    """A licence URL is known when it is an EU licence IRI or a URL of the licence table."""
-    urls = {
+def licence_urls(licenses: LicenseTable) -> frozenset[str]:
+    """The licence table's URLs as `RecordAssessor.known_licence` compares them."""
+    return frozenset(
         url.lower().rstrip("/")
         for lic in licenses.licenses
         for url in (lic.url, *lic.alternate_urls)
         if url
-    }
-    eu = f"{EU_AUTHORITY}licence/"
-    return lambda url: url.startswith(eu) or url.lower().rstrip("/") in urls
+    )
+
+
+def known_licence_test(licenses: LicenseTable) -> Callable[[str], bool]:
+    """A licence URL is known when it is an EU licence IRI or a URL of the licence table."""
+    return RecordAssessor(default_points(), licence_urls(licenses)).known_licence
 
 
 @dataclass
 class _Pending:
     kind: ItemKind
-    graph: RdfGraph
-    root: Node
+    remote_id: str
+    draft: DatasetDraft | DataserviceDraft
+    graph: RdfGraph | None = None
+    root: Node | None = None
+    text: str | None = None
+    """The serialised record, when it goes to the assessment process (no graph here then)."""
     findings: list[Finding] | None = None
+    """Known before the assessment (`fail_on_violation` validates at once)."""
+    outcome: Outcome | None = None
     item: dict[str, Any] | None = None
 
 
@@ -102,23 +117,23 @@ class _Pending:
 class Assessment:
     """What one record's assessment gives (stored on its item and its object)."""
 
-    findings: list[Finding]
+    outcome: Outcome
     score: Score | None
 
     @property
     def violations(self) -> int:
-        return sum(1 for f in self.findings if f.severity == VIOLATION)
+        return self.outcome.violations
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == WARNING)
+        return self.outcome.warnings
 
     def as_json(self) -> dict[str, Any]:
         return {
             "conforms": self.violations == 0,
             "violations": self.violations,
             "warnings": self.warnings,
-            "results": [f.as_json() for f in self.findings[:MAX_STORED_RESULTS]],
+            "results": self.outcome.results,
             "mqa": self.score.as_json() if self.score is not None else None,
         }
 
@@ -130,14 +145,19 @@ class QualityHook:
     source_id: str | None
     strict: bool
     points: Points
-    known_licence: Callable[[str], bool]
+    assessor: RecordAssessor
     validator: Validator
     base_url: str
     licenses: LicenseTable
+    separate: bool = False
+    """Assess in a child process (`AssessorProcess`), started at the first flush."""
     pending: dict[str, _Pending] = field(default_factory=dict)
     """Records mapped and not yet validated, by remote id."""
     ready: list[_Pending] = field(default_factory=list)
     """Records whose item row exists, waiting for the next validation."""
+    process: AssessorProcess | None = None
+    inflight: dict[int, list[_Pending]] = field(default_factory=dict)
+    """Batches the process holds, by number."""
 
     @classmethod
     def for_run(
@@ -148,18 +168,23 @@ class QualityHook:
         source_id: str | None,
         config: Mapping[str, Any],
         licenses: LicenseTable,
+        preview: bool = False,
     ) -> QualityHook:
-        """The hook of one run (inactive when assessment is off)."""
+        """The hook of one run (inactive when assessment is off). A preview, and a source
+        whose violations fail items, are assessed in the harvesting process."""
+        points = Points.load(settings.points_file)
+        strict = fail_on_violation(config)
         return cls(
             active=settings.enabled,
             settings=settings,
             source_id=source_id,
-            strict=fail_on_violation(config),
-            points=Points.load(settings.points_file),
-            known_licence=known_licence_test(licenses),
+            strict=strict,
+            points=points,
+            assessor=RecordAssessor(points, licence_urls(licenses), settings.batch_size),
             validator=Validator(batch_size=settings.batch_size),
             base_url=f"{public_url.rstrip('/')}/api/1",
             licenses=licenses,
+            separate=settings.enabled and settings.separate_process and not strict and not preview,
         )
 
     # ------------------------------------------------------------ the three calls
@@ -169,10 +194,23 @@ class QualityHook:
         `InvalidItem` when it has violations."""
         if not self.active or not record.remote_id:
             return
-        rdf = record_rdf(record) or self._published_rdf(record.remote_id, draft)
         kind = ItemKind.DATASET if isinstance(draft, DatasetDraft) else ItemKind.DATASERVICE
-        pending = _Pending(kind, *rdf)
+        pending = _Pending(kind, record.remote_id, draft)
         self.pending[record.remote_id] = pending
+        if self.separate and self.process is None:  # its start-up overlaps the harvest's
+            self.process = AssessorProcess(self.assessor)
+        payload = record.payload
+        if self.separate and isinstance(payload, str) and payload.startswith(ROOT_HEADER):
+            pending.text = payload  # parsed by the process
+            return
+        pending.graph, pending.root = record_rdf(record) or self._published_rdf(
+            record.remote_id, draft
+        )
+        if self.separate:
+            subjects_are_nodes = pending.graph.triples()  # an RDF subject is never a literal
+            pending.text = serialize_record(pending.root, subjects_are_nodes)  # type: ignore[arg-type]
+            pending.graph = pending.root = None
+            return
         if self.strict:
             pending.findings = self.validator.validate(list(pending.graph.triples()))
             violations = [f for f in pending.findings if f.severity == VIOLATION]
@@ -189,27 +227,95 @@ class QualityHook:
             self.ready.append(pending)
 
     def flush(self, session: Session, job: HarvestJob) -> None:
-        """Validate what waits and store the results, in the transaction that is about to
-        commit the items themselves (so an item is never committed without them)."""
-        if not self.ready:
-            return
+        """Assess what waits and store the results. In the harvesting process, that is in
+        the transaction about to commit the items themselves (an item is never committed
+        without them); with a separate process, the records go to it and the results that
+        came back since the last flush are stored."""
         ready, self.ready = self.ready, []
         ready = [p for p in ready if p.item is not None and _assessable(p.item)]
-        todo = [p for p in ready if p.findings is None]
-        for pending, findings in zip(
-            todo,
-            self.validator.validate_records([list(p.graph.triples()) for p in todo]),
-            strict=True,
-        ):
-            pending.findings = findings
+        if self.separate and ready:
+            self._submit(ready)
+            ready = []
+        else:
+            self._assess_here(ready)
+        self._store(session, job, ready + self._answered(wait=False))
+
+    @property
+    def waiting(self) -> bool:
+        """Records are still being assessed in the separate process."""
+        return bool(self.inflight)
+
+    def drain(self, session: Session, job: HarvestJob) -> None:
+        """Wait for the separate process's last results and store them (after the job's
+        last commit: the caller commits)."""
+        self._store(session, job, self._answered(wait=True))
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+    # ------------------------------------------------------------ assessing
+
+    def _assess_here(self, pendings: list[_Pending]) -> None:
+        """Assess records in this process (texts the separate process could not read are
+        parsed here, and fall back to the published description)."""
+        todo: list[tuple[bool, RdfGraph, Node, list[Finding] | None]] = []
+        kept: list[_Pending] = []
+        for pending in pendings:
+            if pending.outcome is not None:
+                continue
+            if pending.graph is None or pending.root is None:
+                rdf = _parsed(pending.text) or self._published_rdf(pending.remote_id, pending.draft)
+                pending.graph, pending.root = rdf
+            todo.append(
+                (pending.kind == ItemKind.DATASET, pending.graph, pending.root, pending.findings)
+            )
+            kept.append(pending)
+        for pending, outcome in zip(kept, self.assessor.assess_graphs(todo), strict=True):
+            pending.outcome = outcome
+
+    def _submit(self, pendings: list[_Pending]) -> None:
+        if self.process is None:
+            self.process = AssessorProcess(self.assessor)
+        records = [(p.kind == ItemKind.DATASET, p.text or "") for p in pendings]
+        self.inflight[self.process.send(records)] = pendings
+
+    def _answered(self, *, wait: bool) -> list[_Pending]:
+        """Records whose results came back (all of them, with `wait`); if the process failed,
+        those it held are assessed here."""
+        if self.process is None or not self.inflight:
+            return []
+        done: list[_Pending] = []
+        for number, outcomes in self.process.take(wait=wait):
+            pendings = self.inflight.pop(number)
+            for pending, outcome in zip(pendings, outcomes, strict=True):
+                pending.outcome = outcome
+            done.extend(pendings)
+        if self.process.failed:
+            logger.warning("The assessment process failed: assessing its records here")
+            for pendings in self.inflight.values():
+                done.extend(pendings)
+            self.inflight.clear()
+        self._assess_here([p for p in done if p.outcome is None])
+        return done
+
+    def _store(self, session: Session, job: HarvestJob, done: list[_Pending]) -> None:
+        if not done:
+            return
+        evaluations = [p.outcome.evaluation for p in done if p.outcome and p.outcome.evaluation]
+        urls = {url for e in evaluations for url in e.urls()}
+        known = quality_repo.url_statuses(session, urls) if urls else {}
         items: list[dict[str, Any]] = []
         assessments: list[dict[str, Any]] = []
         now = utcnow()
-        for pending in ready:
+        for pending in done:
             item = pending.item
             if item is None:
                 continue
-            assessment = self._assess(pending)
+            if pending.outcome is None:  # cannot happen: every record was assessed
+                continue
+            assessment = self._assess(pending.outcome, known)
             data = assessment.as_json()
             items.append({"id": item["id"], "quality": data})
             item["quality"] = data
@@ -245,14 +351,13 @@ class QualityHook:
         graph = RdfGraph((t.subject, t.predicate, t.object) for t in triples)  # type: ignore[misc]
         return graph, NamedNode(view.iri)
 
-    def _assess(self, pending: _Pending) -> Assessment:
-        findings = pending.findings or []
-        score = None
-        if pending.kind == ItemKind.DATASET:
-            conforms = not any(f.severity == VIOLATION for f in findings)
-            facts = Facts(conforms=conforms, known_licence=self.known_licence)
-            score = score_dataset(pending.graph, pending.root, facts, self.points)
-        return Assessment(findings, score)
+    def _assess(self, outcome: Outcome, known: Mapping[str, int | None]) -> Assessment:
+        """The assessment of a record, its URL metrics scored from the statuses already
+        known (URLs an earlier job checked); the others are checked after the job."""
+        evaluation = outcome.evaluation
+        if evaluation is None:
+            return Assessment(outcome, None)
+        return Assessment(outcome, score(evaluation, self.points, url_status(known)))
 
     def _object_row(
         self, pending: _Pending, assessment: Assessment, job_id: str, now: Any
@@ -275,14 +380,36 @@ class QualityHook:
             "violations": assessment.violations,
             "warnings": assessment.warnings,
             "mqa": score.as_json() if score else None,
-            "results": [f.as_json() for f in assessment.findings[:MAX_STORED_RESULTS]],
+            "evaluation": assessment.outcome.evaluation_json,
+            "results": assessment.outcome.results,
             "assessed_at": now,
         }
+
+
+def url_status(known: Mapping[str, int | None]) -> Callable[[str], bool | None]:
+    """The MQA's view of stored checks: 2xx or not; `None` for a URL never checked."""
+
+    def answered_ok(url: str) -> bool | None:
+        if url not in known:
+            return None
+        code = known[url]
+        return code is not None and 200 <= code < 300
+
+    return answered_ok
 
 
 def _assessable(item: dict[str, Any]) -> bool:
     """Done items, and items failed by their violations (`fail_on_violation`)."""
     return item.get("status") in (ItemStatus.DONE, ItemStatus.FAILED)
+
+
+def _parsed(text: str | None) -> tuple[RdfGraph, Node] | None:
+    if text is None:
+        return None
+    try:
+        return parse_record(text)
+    except RecordPayloadError:
+        return None
 
 
 def record_rdf(record: RemoteRecord) -> tuple[RdfGraph, Node] | None:

@@ -3,14 +3,15 @@
 Every commit of a running job writes, in the same transaction as its items, the job's
 `cursor`: where the backend would start again to yield every record after the last one
 committed (`RemoteRecord.resume`: a Hydra page URL, a `package_search` offset, a CSW
-`startPosition`, a descriptor's URL) and the count of unreadable records so far. When the worker is known to be
-gone (its child process exited, its heartbeat went stale, a broker redelivered its task and
-its process no longer exists), the job goes back to `pending`, keeping its start time, its
-counters and its items, with a warning among its errors; the worker that takes it next runs
-the same job from that cursor (`moisson.harvest.engine`). The records its first part already
-itemized are skipped, so each remote record ends up in one item of the job, and autoarchive
-decides on the whole run. A job is taken up at most `harvest.max_resumes` times (a job that
-kills its worker every time, out of memory say, must end); after that it fails as before.
+`startPosition`, a descriptor's URL) and the count of unreadable records so far. When the
+worker is known to be gone (its child process exited, its heartbeat went stale, a broker
+redelivered its task and its process no longer exists), the job goes back to `pending`,
+keeping its start time, its counters and its items, with a warning among its errors; the
+worker that takes it next runs the same job from that cursor (`moisson.harvest.engine`). The
+records its first part already itemized are skipped, so each remote record ends up in one
+item of the job, and autoarchive decides on the whole run. A job is taken up at most
+`harvest.max_resumes` times (a job that kills its worker every time, out of memory say, must
+end); after that it fails as before.
 """
 
 from __future__ import annotations

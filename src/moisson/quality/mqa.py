@@ -7,6 +7,12 @@ added; the date metrics are met when the dataset or its best distribution has th
 and so count once. Points, dimensions, rating bands and the format lists come from a data
 file (`moisson/data/mqa_points.json`) that a deployment can replace.
 
+Scoring is two steps. `evaluate` reads the graph once and gives an `Evaluation`: each
+metric's result on the dataset and on every distribution, and for the two URL status metrics
+the URLs they depend on (JSON-serialisable: it is stored with the assessment). `score` turns
+an evaluation into points, given what is known of those URLs; a dataset is re-scored when its
+URLs have been checked, after the harvest, without its graph.
+
 Everything here is a pure function of the graph and of what the caller knows beyond it:
 whether each URL answered 2xx (`UrlStatus`; `None` when it was not checked, then the status
 metrics are not met and the score says so in `unchecked`), whether the record conforms to
@@ -211,15 +217,8 @@ def _in_lists(lists: tuple[frozenset[str], frozenset[str]], g: RdfGraph, node: N
 
 def _url_check(predicate: NamedNode) -> DatasetCheck:
     def check(g: RdfGraph, node: Node, facts: Facts, points: Points) -> bool | None:
-        urls = [o.value for o in g.objects(node, predicate) if isinstance(o, NamedNode)]
-        if not urls:
-            return False
-        if facts.url_status is None:
-            return None
-        answers = [facts.url_status(url) for url in urls]
-        if any(a is True for a in answers):
-            return True
-        return None if all(a is None for a in answers) else False
+        urls = tuple(o.value for o in g.objects(node, predicate) if isinstance(o, NamedNode))
+        return _url_result(urls, facts.url_status)
 
     return check
 
@@ -275,42 +274,138 @@ METRICS: dict[str, DatasetCheck] = {
 `None` when it cannot be told (URLs not checked, not validated). A metric's points are
 added when it is met, whatever their sign (a negative one is a penalty for meeting it)."""
 
+URL_PREDICATES = {"accessUrlStatusCode": DCAT.accessURL, "downloadUrlStatusCode": DCAT.downloadURL}
+"""The URL metrics, and the property whose URLs each one checks."""
+
 
 # --------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class NodeEvaluation:
+    """The metric results of one node (the dataset, or one distribution)."""
+
+    results: Mapping[str, bool | None]
+    """Metric id -> met, not met, `None` (cannot be told); the URL metrics are not here."""
+    urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """URL metric id -> the URLs it depends on (none: the metric is not met)."""
+
+    def resolved(self, url_status: UrlStatus | None) -> dict[str, bool | None]:
+        """Every result, the URL metrics' from `url_status`."""
+        results = dict(self.results)
+        for metric, urls in self.urls.items():
+            results[metric] = _url_result(urls, url_status)
+        return results
+
+    def as_json(self) -> dict[str, Any]:
+        return {"results": dict(self.results), "urls": {m: list(u) for m, u in self.urls.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NodeEvaluation:
+        results = {str(m): (None if r is None else bool(r)) for m, r in data["results"].items()}
+        urls = {str(m): tuple(str(u) for u in us) for m, us in data.get("urls", {}).items()}
+        return cls(results, urls)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the graph says about each metric, once: scoring it again with other URL statuses
+    or another conformance needs neither the graph nor the shapes (`score`)."""
+
+    dataset: NodeEvaluation
+    distributions: tuple[NodeEvaluation, ...]
+
+    def urls(self) -> set[str]:
+        """The URLs the URL metrics depend on."""
+        return {
+            url
+            for node in (self.dataset, *self.distributions)
+            for urls in node.urls.values()
+            for url in urls
+        }
+
+    def with_conformance(self, conforms: bool | None) -> Evaluation:
+        """This evaluation with `dcatApCompliance` set (the validation's verdict)."""
+        results = {**self.dataset.results, COMPLIANCE: conforms}
+        return Evaluation(NodeEvaluation(results, self.dataset.urls), self.distributions)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset.as_json(),
+            "distributions": [d.as_json() for d in self.distributions],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evaluation:
+        return cls(
+            NodeEvaluation.from_json(data["dataset"]),
+            tuple(NodeEvaluation.from_json(d) for d in data.get("distributions", ())),
+        )
+
+
+COMPLIANCE = "dcatApCompliance"
 
 
 def score_dataset(
     graph: RdfGraph, dataset: Node, facts: Facts | None = None, points: Points | None = None
 ) -> Score:
     """The MQA score of `dataset` (see the module docstring)."""
-    return _score(graph, dataset, facts or Facts(), points or default_points())
+    facts = facts or Facts()
+    points = points or default_points()
+    return score(evaluate(graph, dataset, facts, points), points, facts.url_status)
 
 
-def _score(graph: RdfGraph, dataset: Node, facts: Facts, points: Points) -> Score:
+def evaluate(graph: RdfGraph, dataset: Node, facts: Facts, points: Points) -> Evaluation:
+    """Every metric of `points` on the nodes it is measured on; URL metrics keep their URLs
+    (`facts.url_status` is not used here: statuses are known later, `score` takes them)."""
+    on_dataset = [m.id for m in points.metrics if m.on in (DATASET, BOTH)]
+    on_distribution = [m.id for m in points.metrics if m.on in (DISTRIBUTION, BOTH)]
+    distributions = tuple(
+        _evaluate_node(graph, node, on_distribution, facts, points)
+        for node in graph.objects(dataset, DCAT.distribution)
+        if isinstance(node, NamedNode | BlankNode)
+    )
+    return Evaluation(_evaluate_node(graph, dataset, on_dataset, facts, points), distributions)
+
+
+def _evaluate_node(
+    graph: RdfGraph, node: Node, metrics: list[str], facts: Facts, points: Points
+) -> NodeEvaluation:
+    results: dict[str, bool | None] = {}
+    urls: dict[str, tuple[str, ...]] = {}
+    for metric in metrics:
+        predicate = URL_PREDICATES.get(metric)
+        if predicate is None:
+            results[metric] = METRICS[metric](graph, node, facts, points)
+        else:
+            found = (o.value for o in graph.objects(node, predicate) if isinstance(o, NamedNode))
+            urls[metric] = tuple(dict.fromkeys(found))
+    return NodeEvaluation(results, urls)
+
+
+def score(evaluation: Evaluation, points: Points, url_status: UrlStatus | None = None) -> Score:
+    """The MQA score of an evaluation, given what is known of its URLs (see the module
+    docstring: the best distribution counts, dates count once)."""
     distribution_metrics = [m for m in points.metrics if m.on in (DISTRIBUTION, BOTH)]
     best: tuple[int, dict[str, bool | None]] | None = None
-    for distribution in graph.objects(dataset, DCAT.distribution):
-        if not isinstance(distribution, NamedNode | BlankNode):
-            continue
-        results = {
-            m.id: METRICS[m.id](graph, distribution, facts, points) for m in distribution_metrics
-        }
-        total = sum(m.points for m in distribution_metrics if results[m.id])
+    for distribution in evaluation.distributions:
+        results = distribution.resolved(url_status)
+        total = sum(m.points for m in distribution_metrics if results.get(m.id))
         if best is None or total > best[0]:
             best = (total, results)
     on_distribution = best[1] if best is not None else {}
+    on_dataset = evaluation.dataset.resolved(url_status)
     met: set[str] = set()
     unchecked: set[str] = set()
     dimensions = dict.fromkeys(points.dimensions, 0)
     for metric in points.metrics:
+        result: bool | None
         if metric.on == DISTRIBUTION:
             result = on_distribution.get(metric.id, False)
         elif metric.on == DATASET:
-            result = METRICS[metric.id](graph, dataset, facts, points)
+            result = on_dataset.get(metric.id, False)
         else:
-            result = METRICS[metric.id](graph, dataset, facts, points) or on_distribution.get(
-                metric.id, False
-            )
+            result = on_dataset.get(metric.id, False) or on_distribution.get(metric.id, False)
         if result is None:
             unchecked.add(metric.id)
         elif result:
@@ -318,3 +413,15 @@ def _score(graph: RdfGraph, dataset: Node, facts: Facts, points: Points) -> Scor
             dimensions[metric.dimension] = dimensions.get(metric.dimension, 0) + metric.points
     total = max(0, sum(dimensions.values()))
     return Score(total, points.band(total), dimensions, frozenset(met), frozenset(unchecked))
+
+
+def _url_result(urls: tuple[str, ...], url_status: UrlStatus | None) -> bool | None:
+    """Met when one of the URLs answered 2xx; `None` while none of them was checked."""
+    if not urls:
+        return False
+    if url_status is None:
+        return None
+    answers = [url_status(url) for url in urls]
+    if any(a is True for a in answers):
+        return True
+    return None if all(a is None for a in answers) else False

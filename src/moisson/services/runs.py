@@ -123,8 +123,10 @@ def run_job_here(
             on_progress(JobProgress.of(job))
 
     from moisson.services.notifications import notify_job_finished
+    from moisson.services.quality import check_job_urls_quietly
 
     try:
         run_job(session_factory, settings, job_id, on_progress=report, **engine_options)
     finally:  # after the job's last commit, in a transaction of its own
         notify_job_finished(session_factory, settings, [job_id])
+    check_job_urls_quietly(session_factory, settings, job_id)

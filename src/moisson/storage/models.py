@@ -504,8 +504,27 @@ class QualityAssessment(IdMixin, Base):
     violations: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     mqa: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
+    """The MQA evaluation (`moisson.quality.mqa.Evaluation`): what a re-score starts from."""
     results: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def url_digest(url: str) -> str:
+    """The key of a URL in `url_checks` (URLs are too long for a portable index)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+class UrlCheck(Base):
+    """The status code a distribution URL answered (MQA URL metrics), once per URL."""
+
+    __tablename__ = "url_checks"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The final status code; `None`: no answer (timeout, refused address, transport error)."""
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 __all__ = [
@@ -525,6 +544,7 @@ __all__ = [
     "QualityAssessment",
     "Resource",
     "SourceSlugHistory",
+    "UrlCheck",
     "User",
 ]
 

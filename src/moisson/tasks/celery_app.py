@@ -14,7 +14,9 @@ database), so a huge source occupies one worker slot and never more; with
 Notifications: like the in-process worker, the task queues the events of its job once the
 job's last commit is done, in a short transaction of its own (`notify_job_finished` never
 raises, and skips a job that is not finished, e.g. a redelivered one it left alone).
-Sending stays with `moisson notifications send` (cron), outside the workers.
+Sending stays with `moisson notifications send` (cron), outside the workers. Then the URL
+checks of the job (MQA URL metrics, `services.quality.check_job_urls`) are queued as a task
+of their own, so the harvest slot is free while they wait on remote servers.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def register_tasks(app: Celery, settings: Settings) -> None:
         # Built lazily, in each worker process after the fork, once.
         return make_sessionmaker(make_engine(settings))
 
+    @app.task(name="moisson.check_urls")  # type: ignore[untyped-decorator]  # Celery is untyped
+    def check_urls(job_id: str) -> None:
+        from moisson.services.quality import check_job_urls_quietly
+
+        check_job_urls_quietly(sessions(), settings, job_id)
+
     @app.task(name="moisson.run_harvest")  # type: ignore[untyped-decorator]  # Celery is untyped
     def run_harvest(job_id: str) -> None:
         from moisson.harvest.engine import run_job  # the engine loads every backend
@@ -80,6 +88,8 @@ def register_tasks(app: Celery, settings: Settings) -> None:
             # After the job's last commit, in a transaction of its own; a job the engine did
             # not end (it raised mid-run) is skipped here and notified by the watchdog.
             notify_job_finished(sessions(), settings, [job_id])
+        if settings.quality.enabled and settings.quality.url_checks:
+            check_urls.delay(job_id)  # a task of its own: the harvest's slot is free again
 
 
 class CeleryRunner:

@@ -17,6 +17,7 @@ the jobs left `pending` in the database, since an in-process queue does not surv
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ from moisson.harvest.engine import run_job
 from moisson.harvest.resumption import abandon
 from moisson.harvest.watchdog import recover_stale_jobs
 from moisson.services.notifications import notify_job_finished
+from moisson.services.quality import check_job_urls_quietly
 from moisson.storage.base import utcnow
 from moisson.storage.repositories import jobs as jobs_repo
 from moisson.storage.session import patient, unit_of_work
@@ -52,6 +54,8 @@ class LocalWorker:
         self.settings = settings
         self.run_options = run_options
         self._executor: ThreadPoolExecutor | None = None
+        self._url_checks: ThreadPoolExecutor | None = None
+        """One thread checking the URLs of ended jobs, so a harvest thread never waits on them."""
         self._held: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -67,6 +71,7 @@ class LocalWorker:
             max_workers=max(1, self.settings.harvest.worker_threads),
             thread_name_prefix="moisson-job",
         )
+        self._url_checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moisson-urls")
         self._ticker = threading.Thread(
             target=self._tick_forever, name="moisson-heartbeat", daemon=True
         )
@@ -101,6 +106,10 @@ class LocalWorker:
             # records why its job failed.
             self._executor.shutdown(wait=wait or self.in_child_processes, cancel_futures=ends_now)
             self._executor = None
+        if self._url_checks is not None:
+            # Checks under way stop at their next URL (`_stopping`) and store what they found.
+            self._url_checks.shutdown(wait=wait, cancel_futures=True)
+            self._url_checks = None
 
     @property
     def held(self) -> set[str]:
@@ -123,9 +132,23 @@ class LocalWorker:
             logger.exception("Harvest job %s crashed the worker thread", job_id)
         try:
             notify_job_finished(self.session_factory, self.settings, [job_id])
+            self._check_urls_later(job_id)
         finally:
             with self._lock:
                 self._held.discard(job_id)
+
+    def _check_urls_later(self, job_id: str) -> None:
+        checks = self._url_checks
+        if checks is None or self._stopping.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # shut down meanwhile (`stop`)
+            checks.submit(
+                check_job_urls_quietly,
+                self.session_factory,
+                self.settings,
+                job_id,
+                stopping=self._stopping,
+            )
 
     def _run_in_child(self, job_id: str) -> None:
         child: list[BaseProcess] = []

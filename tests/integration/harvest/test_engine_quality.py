@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 from pyoxigraph import Literal, NamedNode
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,14 +19,27 @@ from moisson.config import QualitySettings, Settings
 from moisson.domain.drafts import DatasetDraft, ResourceDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.records import RemoteRecord, content_hash
+from moisson.harvest import quality as hook_module
+from moisson.harvest import url_status as url_status_module
+from moisson.harvest.assessor_process import AssessorProcess
 from moisson.harvest.engine import run_job
+from moisson.harvest.preview import preview_source
 from moisson.mapping.rdf.namespaces import DCAT, DCT, RDF
 from moisson.mapping.rdf.records import serialize_record
+from moisson.quality.assessor import RecordAssessor
 from moisson.services.runs import create_pending_job
 from moisson.storage.models import HarvestSource, QualityAssessment
 
 XSD_DATE = NamedNode("http://www.w3.org/2001/XMLSchema#date")
 CSV = NamedNode("http://publications.europa.eu/resource/authority/file-type/CSV")
+
+
+@pytest.fixture(params=[False, True], ids=["in-process", "separate-process"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test runs with the records assessed in the harvesting process, then in the
+    separate assessment process (`MOISSON_QUALITY__SEPARATE_PROCESS`)."""
+    quality = settings.quality.model_copy(update={"separate_process": request.param})
+    return settings.model_copy(update={"quality": quality})
 
 
 def record_payload(index: int, *, defect: str | None = None) -> str:
@@ -163,7 +177,8 @@ def test_an_unchanged_rerun_keeps_the_assessments_and_a_changed_record_replaces_
 def test_batches_validate_many_records_per_engine_call(
     db: Session, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    small = settings.model_copy(update={"quality": QualitySettings(enabled=True, batch_size=5)})
+    quality = settings.quality.model_copy(update={"enabled": True, "batch_size": 5})
+    small = settings.model_copy(update={"quality": quality})
     source = make_source(db, organization=make_org(db))
     run = harvest(db, session_factory, small, source, backend({7: "description"}, count=12))
     assert run.job.quality_assessed == 12
@@ -232,3 +247,110 @@ def test_records_without_rdf_of_their_own_are_assessed_from_their_published_desc
     assert "formatAvailability" in full["mqa"]["met"]
     assert "keywordAvailability" not in bare["mqa"]["met"]
     assert full["mqa"]["score"] > bare["mqa"]["score"]
+
+
+class Spied(AssessorProcess):
+    """The assessment process, remembering every instance made."""
+
+    made: ClassVar[list[AssessorProcess]] = []
+
+    def __init__(self, assessor: RecordAssessor) -> None:
+        super().__init__(assessor)
+        self.made.append(self)
+
+
+class Dying(Spied):
+    """An assessment process whose child is dead from the start."""
+
+    def __init__(self, assessor: RecordAssessor) -> None:
+        super().__init__(assessor)
+        self._process.kill()
+
+
+def test_the_separate_process_does_the_assessing_when_asked(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hook_module, "AssessorProcess", Spied)
+    monkeypatch.setattr(Spied, "made", [])
+    source = make_source(db, organization=make_org(db))
+    run = harvest(db, session_factory, settings, source, backend({1: "description"}))
+    assert run.job.quality_assessed == 4
+    if not settings.quality.separate_process:
+        assert Spied.made == []
+        return
+    [process] = Spied.made
+    assert not process.failed
+    assert process.outstanding == 0
+    assert process.child_cpu_seconds is not None
+    assert process.child_cpu_seconds > 0  # the child ran the engine
+
+
+def test_violations_that_fail_items_are_found_in_the_harvesting_process(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hook_module, "AssessorProcess", Spied)
+    monkeypatch.setattr(Spied, "made", [])
+    config = {"quality": {"fail_on_violation": True}}
+    source = make_source(db, organization=make_org(db), config=config)
+    run = harvest(db, session_factory, settings, source, backend({1: "description"}))
+    assert run.statuses == ["done", "failed", "done", "done"]
+    assert Spied.made == []
+
+
+def test_a_dead_assessment_process_leaves_the_assessing_to_the_harvest(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hook_module, "AssessorProcess", Dying)
+    monkeypatch.setattr(Spied, "made", [])
+    separate = settings.quality.model_copy(update={"separate_process": True})
+    source = make_source(db, organization=make_org(db))
+    run = harvest(
+        db,
+        session_factory,
+        settings.model_copy(update={"quality": separate}),
+        source,
+        backend({1: "description", 3: "date"}),
+    )
+    [process] = Spied.made
+    assert process.failed
+    assert run.job.status == "done"
+    assert run.job.quality_assessed == 4
+    assert run.job.quality_nonconforming == 2
+    assert [item.quality["violations"] for item in run.items] == [0, 1, 0, 1]
+    assert len(assessments(db, source)) == 4
+
+
+def test_a_preview_is_assessed_in_the_harvesting_process_and_checks_no_url(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hook_module, "AssessorProcess", Spied)
+    monkeypatch.setattr(Spied, "made", [])
+    checked: list[str] = []
+    monkeypatch.setattr(
+        url_status_module.UrlStatusChecker, "status", lambda self, url: checked.append(url)
+    )
+    quality = settings.quality.model_copy(update={"separate_process": True, "url_checks": True})
+    source = make_source(db, organization=make_org(db))
+    result = preview_source(
+        session_factory,
+        settings.model_copy(update={"quality": quality}),
+        source,
+        backend_registry={"fake": backend({1: "description"})},
+    )
+    assert [entry.item.status for entry in result.items] == ["done"] * 4
+    assert result.items[1].item.quality is not None
+    assert result.items[1].item.quality["violations"] == 1
+    assert Spied.made == []
+    assert checked == []

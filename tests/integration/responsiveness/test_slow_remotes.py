@@ -98,7 +98,10 @@ class Service:
 
 
 def make_service(
-    database_url: str, harvest: dict[str, object] | None = None, **database: float
+    database_url: str,
+    harvest: dict[str, object] | None = None,
+    quality: dict[str, object] | None = None,
+    **database: float,
 ) -> Iterator[Service]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -110,6 +113,7 @@ def make_service(
         update={
             "database": settings.database.model_copy(update=database),
             "harvest": settings.harvest.model_copy(update={"worker_threads": 2, **(harvest or {})}),
+            "quality": settings.quality.model_copy(update=quality or {}),
         }
     )
     engine = make_engine(settings)

@@ -17,7 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.dcat_catalog import Catalog, CatalogServer, catalog_server, dataset_ids, wait_until
+from sqlalchemy import select
+from tests.dcat_catalog import (
+    RESOURCES_PER_DATASET,
+    Catalog,
+    CatalogServer,
+    catalog_server,
+    dataset_ids,
+    wait_until,
+)
 from tests.integration.responsiveness.test_slow_remotes import (
     Service,
     make_service,
@@ -27,7 +35,7 @@ from tests.integration.responsiveness.test_slow_remotes import (
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.http.metrics import REMOTE_REQUESTS
-from moisson.storage.models import HarvestJob
+from moisson.storage.models import HarvestJob, QualityAssessment, UrlCheck
 from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import items as items_repo
 from moisson.tasks.local import LocalWorker, uses_child_processes
@@ -207,3 +215,44 @@ class TestWorkerMode:
             update={"harvest": settings.harvest.model_copy(update={"worker_mode": mode})}
         )
         assert uses_child_processes(settings) is expected
+
+
+@pytest.fixture
+def assessing_service(tmp_path: Path) -> Iterator[Service]:
+    """Jobs in child processes, assessed in a process of their own, URLs checked after."""
+    quality = {
+        "enabled": True,
+        "separate_process": True,
+        "url_checks": True,
+        "url_checks_per_host_interval": 0.0,
+        "url_checks_timeout": 2.0,
+    }
+    for url in suite_database(tmp_path, "moisson_assessing"):
+        yield from make_service(url, harvest={"worker_mode": "process"}, quality=quality)
+
+
+def test_a_child_job_is_assessed_in_its_own_process_and_its_urls_checked_after(
+    assessing_service: Service, catalogs: CatalogServer
+) -> None:
+    service = assessing_service
+    catalogs.catalogs["assessed"] = Catalog(pages=2, per_page=3)
+    source_id = service.add_source("assessed", catalogs.url("assessed"))
+    job_id = service.run(source_id)
+    assert wait_until(lambda: status(service, job_id) == JobStatus.DONE, CHILD_START + 10)
+    # Every URL answered (here 4xx/5xx: the catalog serves no files) and stored, after the job.
+    assert wait_until(lambda: len(url_checks(service)) == 6 * RESOURCES_PER_DATASET, 20)
+    assert all(code is not None and code >= 400 for code in url_checks(service).values())
+    job = service.job(job_id)
+    assert job.quality_assessed == 6  # by the assessment process of the job's child process
+    with service.sessions() as session:
+        rows = list(session.scalars(select(QualityAssessment)))
+    assert len(rows) == 6
+    for row in rows:  # re-scored from the stored evaluation: the URL metric is now known
+        assert row.mqa is not None
+        assert "downloadUrlStatusCode" not in row.mqa["unchecked"]
+        assert "downloadUrlStatusCode" not in row.mqa["met"]
+
+
+def url_checks(service: Service) -> dict[str, int | None]:
+    with service.sessions() as session:
+        return {row.url: row.status for row in session.scalars(select(UrlCheck))}
