@@ -38,7 +38,7 @@ def job_children(pid: int) -> list[int]:
     return [int(line) for line in found.stdout.split()]
 
 
-def test_sigterm_ends_the_running_jobs_child_and_fails_its_job(tmp_path: Path) -> None:
+def test_sigterm_ends_the_running_jobs_child_and_keeps_its_job_to_resume(tmp_path: Path) -> None:
     configured = os.environ.get("MOISSON_TEST_DATABASE_URL", "")
     server = configured if configured.startswith("postgresql") else POSTGRES_SERVER
     with (
@@ -71,6 +71,13 @@ def test_sigterm_ends_the_running_jobs_child_and_fails_its_job(tmp_path: Path) -
             job_id = run.json()["last_job"]["id"]
             assert wait_until(lambda: job_children(process.pid), 30)
             child = job_children(process.pid)[0]
+
+            def taken() -> bool:
+                with sessions() as session:
+                    job = session.get(HarvestJob, job_id)
+                    return job is not None and job.status != JobStatus.PENDING
+
+            assert wait_until(taken, 30)  # the child holds the job, waiting on page 1
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=30)  # not the 90 s of the job's pages
         finally:
@@ -81,7 +88,8 @@ def test_sigterm_ends_the_running_jobs_child_and_fails_its_job(tmp_path: Path) -
         with sessions() as session:
             job = session.get(HarvestJob, job_id)
             assert job is not None
-            assert job.status == JobStatus.FAILED
+            # Back to the queue, to resume where its last commit stopped at the next start.
+            assert job.status == JobStatus.PENDING
             errors = session.scalars(
                 select(HarvestErrorRow.message).where(HarvestErrorRow.job_id == job_id)
             ).all()
