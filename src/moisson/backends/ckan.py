@@ -303,7 +303,7 @@ class CkanBackend:
             if cursor is not None and page_start == cursor["start"]:
                 _check_count(cursor, paginator.count)
             resume = {"start": page_start, "count": paginator.count}
-            page = [replace(self._record(package, ctx), resume=resume) for package in packages]
+            page = [self._record(package, ctx, resume) for package in packages]
             yield from ending_at(page, paginator.cursor() if paginator.has_next else None)
 
     def _gather_by_list(self, api: CkanApi, ctx: HarvestContext) -> Iterator[RemoteRecord]:
@@ -344,7 +344,9 @@ class CkanBackend:
             failure=message,
         )
 
-    def _record(self, package: Any, ctx: HarvestContext) -> RemoteRecord:
+    def _record(
+        self, package: Any, ctx: HarvestContext, resume: Json | None = None
+    ) -> RemoteRecord:
         if not isinstance(package, Mapping):
             message = "The remote listed something that is not a package object"
             return RemoteRecord(
@@ -353,6 +355,7 @@ class CkanBackend:
                 payload=None,
                 content_hash=content_hash(message),
                 failure=message,
+                resume=resume,
             )
         # The package id is the remote id; a package without one keeps its name
         # (docs/udata-backends.md §6.2).
@@ -363,6 +366,7 @@ class CkanBackend:
             payload=package,
             content_hash=content_hash(package),
             url=remote_url_from_ckan(package, ctx.source.url),
+            resume=resume,
         )
 
     # ----------------------------------------------------------------- map

@@ -92,6 +92,22 @@ def run(
     return lambda: run_job(factory, settings, job_id, http=remote.client())
 
 
+def dcat_source(db: Session) -> HarvestSource:
+    return make_source(
+        db, url=f"{BASE}/{KEY}/catalog.rdf", backend="dcat", organization=make_org(db)
+    )
+
+
+def killed_at_page_4(
+    db: Session, factory: sessionmaker[Session], settings: Settings, remote: Remote
+) -> str:
+    """A job of a new source whose worker died fetching page 4, found by the watchdog."""
+    remote.die_at = 4
+    job_id = start(db, dcat_source(db))
+    kill_then_recover(db, factory, settings, remote, job_id)
+    return job_id
+
+
 def job_of(db: Session, job_id: str) -> HarvestJob:
     db.expire_all()
     job = db.get(HarvestJob, job_id)
@@ -129,9 +145,7 @@ def test_a_killed_job_resumes_at_its_last_commit_and_autoarchive_sees_the_whole_
     db: Session, session_factory: sessionmaker[Session], archiving: Settings
 ) -> None:
     remote = Remote(Catalog(pages=6, per_page=4))
-    source = make_source(
-        db, url=f"{BASE}/{KEY}/catalog.rdf", backend="dcat", organization=make_org(db)
-    )
+    source = dcat_source(db)
     source.autoarchive = True
     db.commit()
     run(session_factory, archiving, start(db, source), remote)()
@@ -200,12 +214,7 @@ def test_a_cursor_the_remote_refuses_makes_the_job_read_the_catalog_again_and_sa
     db: Session, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     remote = Remote(Catalog(pages=5, per_page=4))
-    source = make_source(
-        db, url=f"{BASE}/{KEY}/catalog.rdf", backend="dcat", organization=make_org(db)
-    )
-    remote.die_at = 4
-    job_id = start(db, source)
-    kill_then_recover(db, session_factory, settings, remote, job_id)
+    job_id = killed_at_page_4(db, session_factory, settings, remote)
     remote.gone = {3}  # the link the cursor names expired
     remote.requested.clear()
     run(session_factory, settings, job_id, remote)()
@@ -224,12 +233,7 @@ def test_a_complete_restart_harvests_nothing_twice(
     db: Session, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     remote = Remote(Catalog(pages=5, per_page=4))
-    source = make_source(
-        db, url=f"{BASE}/{KEY}/catalog.rdf", backend="dcat", organization=make_org(db)
-    )
-    remote.die_at = 4
-    job_id = start(db, source)
-    kill_then_recover(db, session_factory, settings, remote, job_id)
+    job_id = killed_at_page_4(db, session_factory, settings, remote)
     # A cursor the backend cannot read at all (written by another version, say).
     job = job_of(db, job_id)
     job.cursor = {"at": {"page": "three"}, "unreadable": 0}
@@ -248,10 +252,7 @@ class TestRedeliveredTask:
     still looks held."""
 
     def held_job(self, db: Session, worker: str) -> str:
-        source = make_source(
-            db, url=f"{BASE}/{KEY}/catalog.rdf", backend="dcat", organization=make_org(db)
-        )
-        job_id = start(db, source)
+        job_id = start(db, dcat_source(db))
         job = job_of(db, job_id)
         job.status = JobStatus.PROCESSING
         job.started = job.heartbeat_at = utcnow()  # fresh: the watchdog would wait
