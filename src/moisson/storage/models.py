@@ -104,9 +104,6 @@ class HarvestSource(IdMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     autoarchive: Mapped[bool] = mapped_column(Boolean, default=True)
-    frequency: Mapped[str] = mapped_column(String(16), default="manual")
-    """Legacy udata field, kept for the CLI; scheduling ignores it."""
-
     validation_state: Mapped[str] = mapped_column(String(16), default="pending")
     validation_by_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
