@@ -206,6 +206,8 @@ def test_filters_and_the_organization_catalog(
         ("modified_since=yesterday", "modified_since"),
         ("organization=nobody", "organization"),
         ("harvest_source=%20x%20", "harvest_source"),
+        ("after=not-a-position", "after"),
+        ("after=MjAyNi0wMy0wMXxub3QtYW4taWQ", "after"),
     ],
 )
 def test_a_bad_parameter_is_a_400_naming_it(
@@ -214,6 +216,62 @@ def test_a_bad_parameter_is_a_400_naming_it(
     response = client.get(f"/api/1/site/catalog.ttl?{query}")
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def titles_of(graph: rdflib.Graph) -> list[str]:
+    """The titles of a page's datasets, by their number (`Jeu 6` before `Jeu 20`)."""
+    titles = [str(graph.value(d, DCTERMS.title)) for d in graph.subjects(RDF.type, DCAT.Dataset)]
+    return sorted((t for t in titles if t != "None"), key=lambda t: int(t.split()[1]))
+
+
+def next_link(graph: rdflib.Graph) -> str:
+    view = next(graph.subjects(RDF.type, HYDRA.PartialCollectionView))
+    following = graph.value(view, HYDRA.next)
+    return str(following) if following is not None else ""
+
+
+def test_walking_the_next_links_reads_each_dataset_once_while_others_come_and_go(
+    client: CheckedClient, db: Session, catalog: dict[str, object]
+) -> None:
+    """An aggregator is on page 2 when a dataset of page 1 is deleted and new ones are
+    harvested: an offset would now skip the dataset that slid onto page 1; the position in
+    `hydra:next` does not, and the new datasets come at the end."""
+    datasets: list[Dataset] = catalog["datasets"]  # type: ignore[assignment]
+    url = f"{BASE}/site/catalog.nt?page_size=3"
+    pages: list[list[str]] = []
+    while url:
+        response = client.get(url.removeprefix("http://moisson.test"))
+        assert response.status_code == 200, response.text
+        graph = rdflib.Graph().parse(data=response.content, format="nt")
+        pages.append(titles_of(graph))
+        url = next_link(graph)
+        if response.headers.get("link"):
+            assert response.headers["link"] == f'<{url}>; rel="next"'
+        else:
+            assert url == ""
+        if len(pages) == 1:
+            datasets[0].deleted_at = START
+            add_dataset(db, 20)
+            add_dataset(db, 21)
+            db.commit()
+        assert len(pages) < 10
+    read = [title for page in pages for title in page]
+    assert read == [f"Jeu {n}" for n in (0, 1, 2, 3, 4, 5, 6, 20, 21)]
+
+
+def test_the_last_page_has_no_next_link_and_a_page_counted_from_the_start_still_works(
+    client: CheckedClient, catalog: dict[str, object]
+) -> None:
+    last = client.get("/api/1/site/catalog.nt?page=3&page_size=3")
+    graph = rdflib.Graph().parse(data=last.content, format="nt")
+    assert titles_of(graph) == ["Jeu 6"]
+    assert next_link(graph) == ""
+    assert "link" not in last.headers
+    second = rdflib.Graph().parse(
+        data=client.get("/api/1/site/catalog.nt?page=2&page_size=3").content, format="nt"
+    )
+    assert titles_of(second) == ["Jeu 3", "Jeu 4", "Jeu 5"]
+    assert "after=" in next_link(second)
 
 
 def test_unknown_things_are_404(client: CheckedClient, catalog: dict[str, object]) -> None:

@@ -47,13 +47,38 @@ class PageLinks:
     page: int
     page_size: int
     total: int
+    more: bool | None = None
+    """Whether another page follows, when the reader of this one knows it (it read one row
+    past the page): then it decides over `total`, counted apart and maybe a moment older."""
+    following: str | None = None
+    """The position the next page starts at (its `after=`), when known."""
 
     @property
     def last_page(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        counted = max(1, -(-self.total // self.page_size))
+        if self.more is None:
+            return counted
+        return max(counted, self.page + 1) if self.more else self.page
+
+    @property
+    def has_next(self) -> bool:
+        return self.more if self.more is not None else self.page < self.last_page
 
     def url(self, page: int) -> str:
         query = [*self.params, ("page", str(page)), ("page_size", str(self.page_size))]
+        return f"{self.base}?{urlencode(query)}"
+
+    def next_url(self) -> str:
+        """The next page, by position when known: walking the `next` links then reads each
+        dataset once even while others are added or removed (an offset would shift)."""
+        if self.following is None:
+            return self.url(self.page + 1)
+        query = [
+            *self.params,
+            ("page", str(self.page + 1)),
+            ("page_size", str(self.page_size)),
+            ("after", self.following),
+        ]
         return f"{self.base}?{urlencode(query)}"
 
 
@@ -67,8 +92,8 @@ def paging_triples(catalog: NamedNode, links: PageLinks) -> list[Triple]:
         Triple(view, HYDRA.last, NamedNode(links.url(links.last_page))),
         Triple(view, HYDRA.totalItems, Literal(str(links.total), datatype=XSD.integer)),
     ]
-    if links.page < links.last_page:
-        triples.append(Triple(view, HYDRA.next, NamedNode(links.url(links.page + 1))))
+    if links.has_next:
+        triples.append(Triple(view, HYDRA.next, NamedNode(links.next_url())))
     if links.page > 1:
         previous = min(links.page - 1, links.last_page)
         triples.append(Triple(view, HYDRA.previous, NamedNode(links.url(previous))))

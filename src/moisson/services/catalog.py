@@ -9,6 +9,7 @@ read: the ids and versions of what it lists, so any change to the page changes i
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -360,6 +361,28 @@ def _validator(
     return f'"{digest.hexdigest()[:32]}"', max(present) if present else None
 
 
+def position_token(position: catalog_repo.Position) -> str:
+    """The `after=` value of the page that starts after `position` (opaque to readers)."""
+    text = f"{position.created_at.astimezone(UTC).isoformat()}|{position.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def read_position(token: str) -> catalog_repo.Position:
+    """The position an `after=` value names; a 400 naming `after` when it names none."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        stamp, _, dataset_id = text.partition("|")
+        created_at = datetime.fromisoformat(stamp)
+    except ValueError:
+        created_at, dataset_id = None, ""
+    if created_at is None or created_at.tzinfo is None or not is_object_id(dataset_id):
+        raise InvalidInput(
+            "`after` is not a position this catalog gave: follow the page's `hydra:next` link",
+            field="after",
+        )
+    return catalog_repo.Position(created_at=created_at, id=dataset_id)
+
+
 def catalog_page(
     session: Session,
     settings: Settings,
@@ -367,11 +390,18 @@ def catalog_page(
     filters: catalog_repo.CatalogFilters,
     links: PageLinks,
     salt: str,
+    after: str | None = None,
 ) -> CatalogPage:
-    """One page: `links` carries the page asked for; its total is filled in here."""
-    rows, total = catalog_repo.dataset_rows_page(session, filters, links.page, links.page_size)
+    """One page: `links` carries the page asked for; its total and the position of the next
+    page are filled in here. `after` (from a `hydra:next` link) starts the page just after
+    a position of the catalog order, else `links.page` counts from the start."""
+    start = read_position(after) if after is not None else None
+    rows, following = catalog_repo.dataset_rows_page(
+        session, filters, links.page, links.page_size, start
+    )
     if not rows and links.page > 1:
         raise NotFound()  # past the last page, as the JSON lists answer (page 1 never is)
+    total = catalog_repo.count_datasets(session, filters)
     ids = [r.id for r in rows]
     resources = catalog_repo.resource_rows(session, ids)
     services = catalog_repo.dataservices_for_page(session, filters, ids, first_page=links.page == 1)
@@ -395,6 +425,8 @@ def catalog_page(
             page=links.page,
             page_size=links.page_size,
             total=total,
+            more=following is not None,
+            following=position_token(following) if following is not None else None,
         ),
         etag=etag,
         last_modified=last_modified,

@@ -403,6 +403,9 @@ class _HarvestedMixin:
 
 class Dataset(IdMixin, _HarvestedMixin, Base):
     __tablename__ = "datasets"
+    # The published catalog's order: its pages are read by position in it (keyset), so a
+    # deep page costs what the first does.
+    __table_args__ = (Index("ix_datasets_catalog_order", "created_at", "id"),)
     __mapper_args__ = {"version_id_col": _HarvestedMixin.version}  # noqa: RUF012
 
     slug: Mapped[str] = mapped_column(String(255), unique=True)

@@ -10,7 +10,7 @@ before the body is streamed, so a slow client holds no transaction.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
@@ -53,18 +53,33 @@ def catalog_query(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogPaging:
+    page: int
+    page_size: int
+    after: str | None
+
+
 def catalog_paging(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page to fetch")] = 1,
     page_size: Annotated[
         int,
         Query(ge=1, le=catalog.MAX_PAGE_SIZE, description="Datasets per page (at most 1000)"),
     ] = catalog.DEFAULT_PAGE_SIZE,
-) -> tuple[int, int]:
-    return page, page_size
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Where the page starts, as the previous page's `hydra:next` link"
+            " gives it (a walk by these links reads every dataset once)",
+        ),
+    ] = None,
+) -> CatalogPaging:
+    return CatalogPaging(page=page, page_size=page_size, after=after)
 
 
 Filters = Annotated[catalog.CatalogQuery, Depends(catalog_query)]
-Paging = Annotated[tuple[int, int], Depends(catalog_paging)]
+Paging = Annotated[CatalogPaging, Depends(catalog_paging)]
 
 
 def _syntax(request: Request, ext: str | None) -> syntaxes.Syntax:
@@ -102,6 +117,9 @@ def _answer(
         headers["Last-Modified"] = format_datetime(page.last_modified.astimezone(UTC), usegmt=True)
     if negotiated:
         headers["Vary"] = "Accept"
+    if page.links is not None and page.links.has_next:
+        # RFC 8288, beside `hydra:next`: a client can walk the pages without parsing RDF.
+        headers["Link"] = f'<{page.links.next_url()}>; rel="next"'
     if _not_modified(request, page):
         return Response(status_code=304, headers=headers)
     texts = page_ntriples(page.info, page.datasets, page.dataservices, page.links)
@@ -112,14 +130,16 @@ def _answer(
     )
 
 
-def _links(request: Request, settings: Any, page: int, page_size: int) -> PageLinks:
+def _links(request: Request, settings: Any, paging: CatalogPaging) -> PageLinks:
     params = tuple(
         (key, value)
         for key, value in request.query_params.multi_items()
-        if key not in ("page", "page_size")
+        if key not in ("page", "page_size", "after")
     )
     base = settings.public_url.rstrip("/") + request.url.path
-    return PageLinks(base=base, params=params, page=page, page_size=page_size, total=0)
+    return PageLinks(
+        base=base, params=params, page=paging.page, page_size=paging.page_size, total=0
+    )
 
 
 def _salt(request: Request, syntax: syntaxes.Syntax) -> str:
@@ -148,8 +168,10 @@ def _documented(*errors: int) -> dict[int | str, dict[str, Any]]:
 
 
 PAGED = (
-    "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links. "
-    "A page past the last is 404."
+    "Paged with `page` and `page_size` (default 100, at most 1000); Hydra links. The "
+    '`hydra:next` link (also sent as a `Link: rel="next"` header) carries `after`, the '
+    "position the next page starts at: walking those links reads every dataset once while "
+    "others are added or removed. A page past the last is 404."
 )
 
 
@@ -169,8 +191,9 @@ def _site(
         settings,
         catalog.site_info(settings),
         filters,
-        _links(request, settings, *paging),
+        _links(request, settings, paging),
         _salt(request, syntax),
+        paging.after,
     )
     return _answer(request, page, syntax, negotiated=ext is None)
 
@@ -231,8 +254,9 @@ def _organization(
         settings,
         catalog.organization_info(settings, organization),
         filters,
-        _links(request, settings, *paging),
+        _links(request, settings, paging),
         _salt(request, syntax),
+        paging.after,
     )
     return _answer(request, page, syntax, negotiated=ext is None)
 

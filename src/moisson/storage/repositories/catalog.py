@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from moisson.storage.models import ContactPoint, Dataservice, Dataset, Resource
-from moisson.storage.repositories.base import paginate
 from moisson.storage.repositories.datasets import HarvestedFilters, harvested_conditions
 
 #: Dataservice link lists are scanned this many rows at a time.
@@ -43,13 +42,6 @@ def _filtered(
     return stmt.order_by(model.created_at, model.id)
 
 
-def datasets_page(
-    session: Session, filters: CatalogFilters, page: int, page_size: int
-) -> tuple[list[Dataset], int]:
-    stmt = select(Dataset).options(selectinload(Dataset.resources))
-    return paginate(session, _filtered(stmt, Dataset, filters), page, page_size)
-
-
 #: What the catalog publishes of a dataset: read as plain rows (attribute access by these
 #: names), which costs a fraction of loading ORM objects (bench/bench_catalog.py).
 DATASET_COLUMNS = (
@@ -72,24 +64,58 @@ CONTACT_COLUMNS = (
 )  # fmt: skip
 
 
-def dataset_rows_page(
-    session: Session, filters: CatalogFilters, page: int, page_size: int
-) -> tuple[list[Row[Any]], int]:
-    """`datasets_page` as plain rows of `DATASET_COLUMNS`, without resources.
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A place in the catalog order: just after the dataset created at `created_at` with
+    this `id` (the order is `created_at`, then `id`)."""
 
-    The page's ids are chosen first, then their rows read by id: the sort that paging
-    needs then handles two narrow columns, not every published column of every dataset
-    (with no index on the order, the database sorts all the filtered rows for each page).
+    created_at: datetime
+    id: str
+
+
+def count_datasets(session: Session, filters: CatalogFilters) -> int:
+    ids_stmt = _filtered(select(Dataset.id), Dataset, filters).order_by(None)
+    return session.scalar(select(func.count()).select_from(ids_stmt.subquery())) or 0
+
+
+def dataset_rows_page(
+    session: Session,
+    filters: CatalogFilters,
+    page: int,
+    page_size: int,
+    after: Position | None = None,
+) -> tuple[list[Row[Any]], Position | None]:
+    """A page of plain rows of `DATASET_COLUMNS` (without resources), and the position the
+    next page starts at (None on the last page).
+
+    With `after`, the page is the `page_size` datasets that follow it in the catalog order:
+    an index range (`ix_datasets_catalog_order`), as cheap deep in the catalog as at its
+    start, and exact while datasets are added or removed elsewhere. Without it, `page`
+    counts from the start (an offset). The ids are chosen first, one more than the page to
+    know whether another follows, then their rows read by id, so the ordering reads two
+    narrow columns rather than every published one.
     """
-    ids_stmt = _filtered(select(Dataset.id), Dataset, filters)
-    total = session.scalar(select(func.count()).select_from(ids_stmt.order_by(None).subquery()))
-    ids = list(session.scalars(ids_stmt.limit(page_size).offset((page - 1) * page_size)))
+    columns = cast("Select[Any]", select(Dataset.created_at, Dataset.id))
+    ids_stmt = _filtered(columns, Dataset, filters)
+    if after is not None:
+        ids_stmt = ids_stmt.where(
+            tuple_(Dataset.created_at, Dataset.id)
+            > tuple_(literal(after.created_at, Dataset.created_at.type), literal(after.id))
+        )
+    else:
+        ids_stmt = ids_stmt.offset((page - 1) * page_size)
+    chosen = session.execute(ids_stmt.limit(page_size + 1)).all()
+    following = None
+    if len(chosen) > page_size:
+        chosen = chosen[:page_size]
+        following = Position(created_at=chosen[-1].created_at, id=chosen[-1].id)
+    ids = [row.id for row in chosen]
     if not ids:
-        return [], total or 0
+        return [], None
     by_id: dict[str, Any] = {
         row.id: row for row in session.execute(select(*DATASET_COLUMNS).where(Dataset.id.in_(ids)))
     }
-    return [by_id[i] for i in ids if i in by_id], total or 0
+    return [by_id[i] for i in ids if i in by_id], following
 
 
 def resource_rows(session: Session, dataset_ids: Iterable[str]) -> dict[str, list[Row[Any]]]:
