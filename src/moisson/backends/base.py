@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
@@ -54,6 +55,11 @@ class HarvestContext(Protocol):
     """The cursor of a job resumed after its worker died (`moisson.backends.paging`):
     `gather` starts there. Every record it yields says on `RemoteRecord.resume` where it
     would start again to yield that record, so the engine can write it down."""
+
+    def now(self) -> datetime:
+        """The current instant of the run, aware UTC (`moisson.domain.clock`): backends ask
+        it, never the system clock, so a run has one notion of time a test can set."""
+        ...
 
 
 @runtime_checkable

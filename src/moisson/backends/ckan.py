@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -376,7 +375,7 @@ class CkanBackend:
             record.payload,
             licenses=ctx.licenses,
             site_url=ctx.source.url,
-            now=datetime.now(UTC),
+            now=ctx.now(),
             skip_private=self.skip_private,
             lang=ctx.language,
             log=ctx.log,

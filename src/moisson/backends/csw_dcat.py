@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from lxml import etree
@@ -30,6 +29,7 @@ from moisson.backends.csw import (
 from moisson.backends.csw_capabilities import CswCapabilities
 from moisson.backends.dcat import dataset_records_from_rdf, map_rdf_record
 from moisson.domain.capabilities import BackendInfo, FeatureSpec
+from moisson.domain.clock import naive_utc
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.records import RemoteRecord, content_hash
@@ -147,7 +147,7 @@ class CswDcatBackend:
     def map(self, record: RemoteRecord, ctx: HarvestContext) -> DatasetDraft | DataserviceDraft:
         options = RdfOptions(
             licenses=ctx.licenses,
-            now=datetime.now(UTC).replace(tzinfo=None),
+            now=naive_utc(ctx.now()),
             remote_url_prefix=remote_url_prefix(ctx),
             language=ctx.language,
             log=ctx.log,

@@ -12,7 +12,6 @@ migration 0014.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from lxml import etree
@@ -29,6 +28,7 @@ from moisson.backends.csw import (
 )
 from moisson.backends.csw_capabilities import CswCapabilities
 from moisson.domain.capabilities import BackendInfo
+from moisson.domain.clock import naive_utc
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem, SkipItem
@@ -103,7 +103,7 @@ class CswIso19139Backend:
         return dataset_from_iso(
             element,
             licenses=ctx.licenses,
-            now=datetime.now(UTC).replace(tzinfo=None),
+            now=naive_utc(ctx.now()),
             remote_url_prefix=remote_url_prefix(ctx),
             lang=ctx.language,
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urljoin
 
@@ -23,6 +22,7 @@ from moisson.backends import register
 from moisson.backends.base import HarvestContext
 from moisson.backends.paging import cursor_int, cursor_str, ending_at, replayed
 from moisson.domain.capabilities import BackendInfo
+from moisson.domain.clock import naive_utc
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import CursorRejected, InvalidItem, SkipItem, SourceInvalid
@@ -246,11 +246,12 @@ def dataset_records_from_rdf(
 
 
 def mapping_options(ctx: HarvestContext) -> RdfOptions:
-    """`dcat` declares no `remote_url_prefix` (udata reads it without declaring it: spec
-    behaviour 2.9 QUIRK), so remote URLs come from landing pages and IRIs only."""
+    """`dcat` declares no `remote_url_prefix` (udata reads it without declaring it:
+    docs/udata-behaviour.md §2.9, the QUIRK), so remote URLs come from landing pages and
+    IRIs only."""
     return RdfOptions(
         licenses=ctx.licenses,
-        now=datetime.now(UTC).replace(tzinfo=None),
+        now=naive_utc(ctx.now()),
         language=ctx.language,
         log=ctx.log,
     )

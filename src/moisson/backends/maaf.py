@@ -30,6 +30,7 @@ from moisson.backends.base import HarvestContext
 from moisson.backends.directory_listing import DirectoryCrawler
 from moisson.backends.paging import cursor_str, resume_at
 from moisson.domain.capabilities import BackendInfo
+from moisson.domain.clock import naive_utc
 from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem
@@ -38,7 +39,6 @@ from moisson.mapping.maaf import (
     checksum_urls,
     dataset_from_maaf,
     descriptor_id,
-    now_utc,
     parse_descriptor,
     xsd_problems,
 )
@@ -84,7 +84,7 @@ class MaafBackend:
             root,
             licenses=ctx.licenses,
             checksums=payload.get("checksums", {}),
-            now=now_utc(),
+            now=naive_utc(ctx.now()),
             log=ctx.log,
         )
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
 
 from moisson.backends.base import SourceView
 from moisson.domain.capabilities import BackendInfo
+from moisson.domain.clock import Clock, system_clock
 from moisson.domain.json import Json
 from moisson.domain.pages import NoPageCache, PageCache
 from moisson.domain.source_config import SourceConfig
@@ -28,6 +30,11 @@ class RunContext:
     preview: bool = False
     language: str = DEFAULT_LANGUAGE
     resume: Json | None = None
+    clock: Clock = system_clock
+
+    def now(self) -> datetime:
+        """The current instant of this run (aware UTC), from its clock."""
+        return self.clock()
 
 
 def source_domain(url: str) -> str:
@@ -49,6 +56,7 @@ def make_context(
     preview: bool = False,
     log: logging.Logger | None = None,
     language: str = DEFAULT_LANGUAGE,
+    clock: Clock = system_clock,
 ) -> RunContext:
     """Build a context from plain values (used by the engine, the CLI and tests)."""
     return RunContext(
@@ -62,4 +70,5 @@ def make_context(
         pages=pages or NoPageCache(),
         preview=preview,
         language=language,
+        clock=clock,
     )

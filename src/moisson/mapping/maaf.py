@@ -579,8 +579,3 @@ def _period_bound(text: str | None, *, first: bool) -> date | None:
         return date.fromordinal(next_month.toordinal() - 1)
     value = _parse_datetime(text)
     return value.date() if value is not None else None
-
-
-def now_utc() -> datetime:
-    """The `now` `dataset_from_maaf` expects: naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)

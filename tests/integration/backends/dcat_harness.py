@@ -11,6 +11,7 @@ import httpx
 from tests.conftest import SHARED_FIXTURES
 
 from moisson.backends.dcat import DcatBackend
+from moisson.domain.clock import Clock, system_clock
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.exceptions import ItemError
 from moisson.domain.pages import CachedPage
@@ -86,6 +87,7 @@ def harvest(
     *,
     pages: MemoryPageCache | None = None,
     licenses: LicenseTable = TEST_LICENSES,
+    clock: Clock = system_clock,
 ) -> Run:
     """Run `gather` then `map` on every record, as the engine would."""
     run = Run()
@@ -103,6 +105,7 @@ def harvest(
         licenses=licenses,
         pages=pages,
         log=logging.getLogger("test.dcat"),
+        clock=clock,
     )
     backend = DcatBackend()
     for record in backend.gather(ctx):
