@@ -11,7 +11,6 @@ or several datasets and services).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -344,7 +343,7 @@ def body_digest(body: bytes) -> str:
     """The page-cache digest of a `GetRecords` answer. `csw:SearchStatus` is left out: it
     only carries the time of the answer (pycsw and GeoNetwork write it into every response),
     which would make every page look changed."""
-    return hashlib.blake2b(_SEARCH_STATUS.sub(b"", body), digest_size=20).hexdigest()
+    return content_hash(_SEARCH_STATUS.sub(b"", body))
 
 
 def page_key(url: str, start: int) -> str:

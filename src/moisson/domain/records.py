@@ -43,7 +43,8 @@ class RemoteRecord:
 
 
 def content_hash(payload: Any) -> str:
-    """A stable hash of a payload: bytes/str as they are, anything else as canonical JSON."""
+    """A stable hash of a payload: bytes/str as they are, anything else as canonical JSON.
+    The one content digest of the project (records, run fingerprints, cached pages)."""
     if isinstance(payload, bytes):
         data = payload
     elif isinstance(payload, str):

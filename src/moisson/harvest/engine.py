@@ -84,7 +84,6 @@ record of that page ended `done` in a job that did not fail.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -116,7 +115,7 @@ from moisson.domain.exceptions import (
 )
 from moisson.domain.json import Json
 from moisson.domain.pages import CachedPage, PageCache
-from moisson.domain.records import RemoteRecord
+from moisson.domain.records import RemoteRecord, content_hash
 from moisson.domain.source_config import SourceConfig
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.batch import NewDataset, WriteBatch
@@ -492,10 +491,10 @@ class Pipeline:
         self.checkpoint = checkpoint
         self.on_progress = on_progress
         self.progress = _Progress()
-        self._config_digest = _digest(json.dumps(ctx.config.raw, sort_keys=True, default=str))
+        self._config_digest = content_hash(json.dumps(ctx.config.raw, sort_keys=True, default=str))
         if source.allow_networks:  # which URLs a draft keeps depends on them (url_checks)
             networks = ",".join(sorted(str(n) for n in source.allow_networks))
-            self._config_digest = _digest(f"{self._config_digest}|{networks}")
+            self._config_digest = content_hash(f"{self._config_digest}|{networks}")
         self.lookups = BatchLookups(session, record_source_id)
         self.batch = WriteBatch()
         self.quality = QualityHook.for_run(
@@ -989,7 +988,7 @@ class Pipeline:
     def _fingerprint(self, record: RemoteRecord) -> str:
         """What must be equal for a record to count as unchanged: its content, and the
         source URL and config it is mapped under (a config edit re-maps everything)."""
-        return _digest(
+        return content_hash(
             f"{record.kind}|{record.content_hash}|{self.source.url}|{self._config_digest}"
         )
 
@@ -1292,10 +1291,6 @@ def payload_text(payload: Any) -> str | None:
         return json.dumps(payload, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):
         return None
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
 
 def _bump(job: HarvestJob, status: ItemStatus, step: int = 1) -> None:

@@ -24,7 +24,6 @@ call per record: slower) and one with a violation fails with the violations as i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from moisson.config import QualitySettings
 from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind, ItemStatus
 from moisson.domain.exceptions import InvalidItem
-from moisson.domain.records import RemoteRecord
+from moisson.domain.records import RemoteRecord, content_hash
 from moisson.harvest.assessor_process import AssessorProcess
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.graph import Node, RdfGraph
@@ -339,8 +338,8 @@ class QualityHook:
         self, remote_id: str, draft: DatasetDraft | DataserviceDraft
     ) -> tuple[RdfGraph, Node]:
         """The DCAT-AP description Moisson would publish of `draft` (its local id is not
-        known yet: a digest of the remote id stands in for it in local IRIs)."""
-        provisional = hashlib.blake2b(remote_id.encode(), digest_size=12).hexdigest()
+        known yet: 24 hex digits of the remote id's digest stand in for it in local IRIs)."""
+        provisional = content_hash(remote_id)[:24]
         view: DatasetView | DataserviceView
         if isinstance(draft, DatasetDraft):
             view = DatasetView(id=provisional, base_url=self.base_url, draft=draft)

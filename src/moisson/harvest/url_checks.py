@@ -38,8 +38,10 @@ _FORBIDDEN_CHARACTERS = re.compile(r"[\s\\<>\"{}|^`]")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
-def url_problem(url: str, allow: Sequence[IPNetwork] = ()) -> str | None:
-    """Why `url` cannot stand in harvested metadata, or `None` if it can."""
+def metadata_url_problem(url: str, allow: Sequence[IPNetwork] = ()) -> str | None:
+    """Why `url` cannot stand in harvested metadata, or `None` if it can (no lookup: the
+    address is guarded again when the check connects). Sources and webhooks are judged by
+    `services.url_policy.outbound_url_problem`."""
     if _FORBIDDEN_CHARACTERS.search(url):
         return "contains spaces, backslashes or other characters not allowed in a URL"
     try:
@@ -148,7 +150,7 @@ class _UrlCheck:
         if url is None:
             return None
         repaired = percent_encoded(url)
-        problem = url_problem(repaired, self.allow)
+        problem = metadata_url_problem(repaired, self.allow)
         if problem is not None:
             self.changed = True
             self.log.warning(

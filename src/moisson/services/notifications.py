@@ -33,7 +33,7 @@ from moisson.errors import Forbidden, InvalidInput, NotFound
 from moisson.services.auth import Caller, require_authenticated
 from moisson.services.permissions import require_owner_admin
 from moisson.services.sources import resolve_source
-from moisson.services.url_policy import url_problem
+from moisson.services.url_policy import outbound_url_problem
 from moisson.storage.models import HarvestJob, HarvestSource
 from moisson.storage.notification_models import NotificationDelivery, NotificationSubscription
 from moisson.storage.repositories import errors as errors_repo
@@ -104,7 +104,7 @@ def create_subscription(
     except InvalidSubscription as exc:
         raise InvalidInput(exc.message, field=exc.field) from None
     if spec.channel == "webhook":
-        problem = url_problem(spec.target, settings.outbound_allow_networks)
+        problem = outbound_url_problem(spec.target, settings.outbound_allow_networks)
         if problem:
             raise InvalidInput(problem, field="target")
     secret = spec.secret

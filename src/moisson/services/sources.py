@@ -29,7 +29,7 @@ from moisson.services.allocation import add_with_free_slug
 from moisson.services.auth import Caller, require_authenticated
 from moisson.services.paging import Page, PageRequest, make_page
 from moisson.services.permissions import require_owner_admin
-from moisson.services.url_policy import url_problem
+from moisson.services.url_policy import outbound_url_problem
 from moisson.storage.models import HarvestSource
 from moisson.storage.repositories import errors as errors_repo
 from moisson.storage.repositories import jobs as jobs_repo
@@ -227,7 +227,9 @@ def _check_fields(
 
     if creating or "url" in changes:
         url = _blank_to_none(changes.get("url"))
-        problem = REQUIRED if url is None else url_problem(url, settings.outbound_allow_networks)
+        problem = (
+            REQUIRED if url is None else outbound_url_problem(url, settings.outbound_allow_networks)
+        )
         if problem:
             checked.errors["url"] = problem
         else:

@@ -54,12 +54,14 @@ def _resolve(host: str, resolver: Resolver) -> list[IpAddress]:
     return found
 
 
-def url_problem(
+def outbound_url_problem(
     url: str,
     allow_networks: Sequence[IpNetwork] = (),
     resolver: Resolver = socket.getaddrinfo,
 ) -> str | None:
-    """Why `url` may not be a source URL, in udata's words, or None if it may."""
+    """Why Moisson may not call `url` (a source URL or a webhook target), in udata's
+    words, or None if it may. Unlike `harvest.url_checks.metadata_url_problem` (may a URL
+    stand in harvested metadata, checked offline), this one resolves the host."""
     try:
         parts = urlsplit(url)
         host = parts.hostname

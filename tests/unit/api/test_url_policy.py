@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from moisson.services.url_policy import url_problem
+from moisson.services.url_policy import outbound_url_problem
 
 
 def resolver_to(*addresses: str):  # a DNS answer, as socket.getaddrinfo gives it
@@ -41,7 +41,7 @@ def unresolvable(host: str, port: object, **kwargs: object) -> list:
     ],
 )
 def test_literal_addresses_and_schemes(url: str, reason: str | None) -> None:
-    problem = url_problem(url, resolver=unresolvable)
+    problem = outbound_url_problem(url, resolver=unresolvable)
     if reason is None:
         assert problem is None
     else:
@@ -50,20 +50,23 @@ def test_literal_addresses_and_schemes(url: str, reason: str | None) -> None:
 
 
 def test_hostnames_resolving_inside_are_refused() -> None:
-    problem = url_problem(
+    problem = outbound_url_problem(
         "https://intranet.example.test/", resolver=resolver_to("8.8.8.8", "10.0.0.5")
     )
     assert problem == 'Invalid URL "https://intranet.example.test/": is a private URL'
-    assert url_problem("https://ok.example.test/", resolver=resolver_to("8.8.8.8")) is None
+    assert outbound_url_problem("https://ok.example.test/", resolver=resolver_to("8.8.8.8")) is None
 
 
 def test_unresolvable_hostnames_are_accepted_at_write_time() -> None:
-    assert url_problem("https://later.example.test/", resolver=unresolvable) is None
+    assert outbound_url_problem("https://later.example.test/", resolver=unresolvable) is None
 
 
 def test_allowed_networks() -> None:
     allow = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.0/8")]
-    assert url_problem("http://10.2.3.4/", allow) is None
-    assert url_problem("http://localhost:8000/", allow) is None
-    assert url_problem("http://intranet.example.test/", allow, resolver_to("10.0.0.5")) is None
-    assert url_problem("http://192.168.0.1/", allow) is not None
+    assert outbound_url_problem("http://10.2.3.4/", allow) is None
+    assert outbound_url_problem("http://localhost:8000/", allow) is None
+    assert (
+        outbound_url_problem("http://intranet.example.test/", allow, resolver_to("10.0.0.5"))
+        is None
+    )
+    assert outbound_url_problem("http://192.168.0.1/", allow) is not None

@@ -14,7 +14,7 @@ from moisson.domain.drafts import (
     ResourceDraft,
     SchemaRef,
 )
-from moisson.harvest.url_checks import percent_encoded, url_problem, usable_urls
+from moisson.harvest.url_checks import metadata_url_problem, percent_encoded, usable_urls
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 INTRANET = (ipaddress.ip_network("10.0.0.0/8"),)
@@ -34,7 +34,7 @@ class TestUrlProblem:
         ],
     )
     def test_accepts_public_urls(self, url: str) -> None:
-        assert url_problem(url) is None
+        assert metadata_url_problem(url) is None
 
     @pytest.mark.parametrize(
         ("url", "reason"),
@@ -55,14 +55,14 @@ class TestUrlProblem:
         ],
     )
     def test_refuses_with_a_reason(self, url: str, reason: str) -> None:
-        problem = url_problem(url)
+        problem = metadata_url_problem(url)
         assert problem is not None
         assert reason in problem
 
     def test_allowed_networks_are_accepted_in_metadata_too(self) -> None:
-        assert url_problem("http://10.1.2.3/data", INTRANET) is None
-        assert url_problem("http://localhost:8080/data", LOOPBACK) is None
-        assert url_problem("http://127.0.0.1/data", INTRANET) is not None
+        assert metadata_url_problem("http://10.1.2.3/data", INTRANET) is None
+        assert metadata_url_problem("http://localhost:8080/data", LOOPBACK) is None
+        assert metadata_url_problem("http://127.0.0.1/data", INTRANET) is not None
 
 
 class Lines(logging.Handler):
