@@ -12,7 +12,6 @@ Validation failures become `InvalidItem` with udata's message format (docs/udata
 
 from __future__ import annotations
 
-import calendar
 import json
 import logging
 import re
@@ -49,6 +48,7 @@ from moisson.mapping.frequencies import frequency_from_any
 from moisson.mapping.language import DEFAULT_LANGUAGE, pick_language
 from moisson.mapping.licenses import NOT_SPECIFIED, LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
+from moisson.mapping.values import iso_instant, naive, period_span
 
 _log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def parse_datetime(value: Any) -> datetime | None:
     and `10 décembre 2019`. Years or months alone are read as their first day.
     """
     if isinstance(value, datetime):
-        return _naive_utc(value)
+        return naive(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1e8:
@@ -99,10 +99,8 @@ def parse_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
-    try:
-        return _naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        pass
+    if (instant := iso_instant(text)) is not None:
+        return instant
     if re.fullmatch(r"\d{4}", text):
         return datetime(int(text), 1, 1)
     if match := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
@@ -125,23 +123,12 @@ def _safe_datetime(
         return None
 
 
-def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
 def parse_period_bound(value: Any, *, end: bool) -> date | None:
     """A temporal coverage bound: `YYYY` and `YYYY-MM` stretch to the first day (start) or
     the last day (end) of the period; a full date is kept (docs/udata-backends.md §6.2)."""
     text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if re.fullmatch(r"\d{4}", text):
-        return date(int(text), 12, 31) if end else date(int(text), 1, 1)
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12:
-            return None
-        return date(year, month, calendar.monthrange(year, month)[1] if end else 1)
+    if span := period_span(text, one_digit_month=True):
+        return span[1] if end else span[0]
     parsed = parse_datetime(value)
     return parsed.date() if parsed else None
 
@@ -486,7 +473,7 @@ def dataset_from_ckan(
     `private` flag is unreliable), deleted or draft, not a dataset, or without resources.
     """
     log = log or _log
-    now = _naive_utc(now)
+    now = naive(now)
     pkg = parse_package(package, lang=lang)
     label = pkg.name or pkg.id
     if pkg.type and pkg.type.lower() in _NOT_DATASETS:

@@ -27,7 +27,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from importlib import resources
 from posixpath import splitext
 from typing import Any, TypeGuard
@@ -48,6 +48,7 @@ from moisson.domain.exceptions import InvalidItem
 from moisson.mapping.contacts import contact_point
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
+from moisson.mapping.values import iso_instant, period_span
 from moisson.mapping.xml import XmlError, parse_xml
 
 _log = logging.getLogger(__name__)
@@ -102,8 +103,6 @@ CERTIFICATE_NOTE = (
 
 MAX_XSD_PROBLEMS = 20
 _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
-_YEAR = re.compile(r"^\d{4}$")
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 
@@ -552,13 +551,7 @@ def _file_name(url: str) -> str:
 
 def _parse_datetime(text: str) -> datetime | None:
     """An ISO 8601 date or datetime, as naive UTC (docs/udata-backends.md §10.9)."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return iso_instant(text)
 
 
 def _period_bound(text: str | None, *, first: bool) -> date | None:
@@ -566,16 +559,7 @@ def _period_bound(text: str | None, *, first: bool) -> date | None:
     documents for `temporal_coverage_from` / `temporal_coverage_to`."""
     if text is None:
         return None
-    if _YEAR.match(text):
-        return date(int(text), 1, 1) if first else date(int(text), 12, 31)
-    match = _YEAR_MONTH.match(text)
-    if match:
-        year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12:
-            return None
-        if first:
-            return date(year, month, 1)
-        next_month = date(year + month // 12, month % 12 + 1, 1)
-        return date.fromordinal(next_month.toordinal() - 1)
+    if span := period_span(text):
+        return span[0] if first else span[1]
     value = _parse_datetime(text)
     return value.date() if value is not None else None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from moisson.mapping.iso19139.vocabularies import NAMESPACES
+from moisson.mapping.values import iso_instant
 
 XLINK_HREF = f"{{{NAMESPACES['xlink']}}}href"
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -113,12 +114,9 @@ def parse_iso_datetime(text: str | None) -> datetime | None:
         if match:
             year, month, day = match.groups()
             return datetime(int(year), int(month or 1), int(day or 1))
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+    return iso_instant(text)
 
 
 def parse_iso_date(text: str | None) -> date | None:

@@ -13,7 +13,7 @@ Their semantics decide the expected values of the fixtures, so they follow udata
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -22,6 +22,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from moisson.mapping.language import choose
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCT, RDFS, XSD
+from moisson.mapping.values import naive
 
 Value = str | int | float | bool | date | datetime
 
@@ -166,9 +167,7 @@ def url_value(graph: RdfGraph, node: Term, predicate: NamedNode) -> str | None:
 def to_datetime(value: Any) -> datetime | None:
     """A naive UTC datetime from a date, a datetime or a text; `None` when unparseable."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return naive(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, str) and value.strip():

@@ -6,7 +6,6 @@ a remote interval (gov.uk reference years) without local triples gives `None`.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 
 from dateutil import parser as date_parser
@@ -16,6 +15,7 @@ from moisson.domain.drafts import TemporalCoverage
 from moisson.mapping.rdf.accessors import single
 from moisson.mapping.rdf.graph import RdfGraph, Term
 from moisson.mapping.rdf.namespaces import DCAT, DCT, SCHEMA, SCOVO
+from moisson.mapping.values import period_span
 
 #: (start, end) predicate pairs of a PeriodOfTime node, tried in this order.
 PERIOD_PREDICATES: tuple[tuple[NamedNode, NamedNode], ...] = (
@@ -46,17 +46,8 @@ def temporal_from_literal(text: str) -> TemporalCoverage | None:
         start_text, end_text = text.split("/")
         start, end = to_date(start_text), to_date(end_text)
         return TemporalCoverage(start=start, end=end) if start or end else None
-    try:
-        if "-" not in text:
-            year = int(text)
-            return TemporalCoverage(start=date(year, 1, 1), end=date(year, 12, 31))
-        if text.count("-") == 1:
-            year, month = (int(part) for part in text.split("-"))
-            last_day = calendar.monthrange(year, month)[1]
-            return TemporalCoverage(start=date(year, month, 1), end=date(year, month, last_day))
-    except (ValueError, OverflowError):  # not numbers, or numbers no calendar has
-        return None
-    return None
+    span = period_span(text, one_digit_month=True)
+    return TemporalCoverage(start=span[0], end=span[1]) if span else None
 
 
 def to_date(value: object) -> date | None:
