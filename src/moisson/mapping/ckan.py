@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from pydantic import (
     BaseModel,
@@ -48,7 +48,7 @@ from moisson.mapping.frequencies import frequency_from_any
 from moisson.mapping.language import DEFAULT_LANGUAGE, pick_language
 from moisson.mapping.licenses import NOT_SPECIFIED, LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
-from moisson.mapping.values import iso_instant, naive, period_span
+from moisson.mapping.values import WEB_SCHEMES, is_link, iso_instant, naive, period_span
 
 _log = logging.getLogger(__name__)
 
@@ -192,10 +192,7 @@ def checksum_from_hash(value: str | None) -> Checksum | None:
 
 
 def is_web_url(value: str | None) -> bool:
-    if not value:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
+    return is_link(value, schemes=WEB_SCHEMES)
 
 
 def site_root(url: str) -> str:

@@ -48,7 +48,7 @@ from moisson.domain.exceptions import InvalidItem
 from moisson.mapping.contacts import contact_point
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.text import normalize_tags, sanitize_description
-from moisson.mapping.values import iso_instant, period_span
+from moisson.mapping.values import WEB_SCHEMES, is_link, iso_instant, period_span
 from moisson.mapping.xml import XmlError, parse_xml
 
 _log = logging.getLogger(__name__)
@@ -533,10 +533,7 @@ def _collapse(text: str | None) -> str:
 
 
 def _is_absolute_http_url(url: str | None) -> TypeGuard[str]:
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return is_link(url, schemes=WEB_SCHEMES, spaces=True)
 
 
 def _url_stem(url: str) -> str:

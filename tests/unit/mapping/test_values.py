@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from moisson.mapping import maaf
-from moisson.mapping.ckan import parse_period_bound
-from moisson.mapping.iso19139.reading import parse_iso_datetime
+from moisson.mapping.ckan import is_web_url, parse_period_bound
+from moisson.mapping.iso19139.reading import is_url, parse_iso_datetime
 from moisson.mapping.rdf.temporal import temporal_from_literal
-from moisson.mapping.values import iso_instant, naive, period_span
+from moisson.mapping.rdf.urls import is_valid_url
+from moisson.mapping.values import WEB_SCHEMES, is_link, iso_instant, naive, period_span
 
 
 class TestInstants:
@@ -64,3 +65,32 @@ class TestEachFormatKeepsItsRule:
 
 def test_utc_is_utc() -> None:
     assert naive(datetime(2024, 1, 1, tzinfo=UTC)) == datetime(2024, 1, 1)
+
+
+class TestLinks:
+    @pytest.mark.parametrize(
+        "value",
+        ["https://data.example.org/a.csv", "HTTP://data.example.org/", "ftp://ftp.example.org/x"],
+    )
+    def test_a_link_names_a_scheme_and_a_host(self, value: str) -> None:
+        assert is_link(value)
+
+    @pytest.mark.parametrize(
+        "value",
+        [None, "", "data.example.org/a.csv", "mailto:a@example.org", "http://[::1/", "https:///x"],
+    )
+    def test_what_is_not_a_link(self, value: str | None) -> None:
+        assert not is_link(value)
+
+    def test_ckan_and_maaf_links_are_web_pages_and_a_maaf_url_may_hold_a_space(self) -> None:
+        assert is_link("ftp://ftp.example.org/x", schemes=WEB_SCHEMES) is False
+        assert is_web_url("ftp://ftp.example.org/x") is False
+        assert is_web_url("https://example.org/a b.csv") is False
+        assert maaf._is_absolute_http_url("https://example.org/a b.csv") is True
+        assert is_url("ftp://ftp.example.org/x") is True
+
+    def test_rdf_publishes_public_hosts_only(self) -> None:
+        assert is_valid_url("https://data.example.org/x")
+        assert not is_valid_url("http://192.168.1.2/x")
+        assert is_valid_url("http://192.168.1.2/x", allow_private=True)
+        assert not is_valid_url("https://intranet/x")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from moisson.mapping.iso19139.vocabularies import NAMESPACES
-from moisson.mapping.values import iso_instant
+from moisson.mapping.values import is_link, iso_instant
 
 XLINK_HREF = f"{{{NAMESPACES['xlink']}}}href"
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -126,7 +125,4 @@ def parse_iso_date(text: str | None) -> date | None:
 
 def is_url(value: str | None) -> bool:
     """Good enough to be a link: an http(s)/ftp(s) URL with a host and no whitespace."""
-    if not value or any(c.isspace() for c in value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme.lower() in {"http", "https", "ftp", "ftps"} and bool(parts.hostname)
+    return is_link(value)

@@ -7,23 +7,21 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})
+from moisson.mapping.values import is_link
+
 # udata checks the TLD against a list; a syntactically plausible TLD is what we can check
 # without shipping the IANA list: letters only (2-63), or an IDN (xn--…).
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
-_WHITESPACE = re.compile(r"\s")
 
 
 def is_valid_url(url: str | None, *, allow_private: bool = False) -> bool:
-    if not url or _WHITESPACE.search(url):
+    """A link (`mapping.values.is_link`) to a host one may publish: a global address, or a
+    name under a plausible top-level domain (`localhost` and private addresses only with
+    `allow_private`)."""
+    if not is_link(url):
         return False
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme.lower() not in _SCHEMES or not host:
-        return False
+    host = urlsplit(url).hostname
+    assert host is not None  # noqa: S101 (is_link made sure)
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
