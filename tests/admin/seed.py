@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
+from tests.factories import SourceFactory, stored
 
 from moisson import backends as registry
 from moisson.config import Settings
@@ -102,14 +103,9 @@ def make_people(session: Session, settings: Settings) -> People:
 
 
 def make_source(session: Session, name: str, owner: User, **values: Any) -> HarvestSource:
-    from moisson.mapping.text import slugify
-
     values.setdefault("url", "https://data.example.test/catalog.xml")
     values.setdefault("backend", "csw-iso-19139")
-    source = HarvestSource(name=name, slug=slugify(name), owner_id=owner.id, **values)
-    session.add(source)
-    session.flush()
-    return source
+    return stored(session, SourceFactory.build(name=name, owner_id=owner.id, **values))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.api.schema_check import check_response
+from tests.factories import SourceFactory, stored
 
 from moisson import backends as registry
 from moisson.api import create_app
@@ -170,15 +171,8 @@ def _tick() -> datetime:
 
 def make_source(db: Session, name: str = "Catalogue", **values: Any) -> HarvestSource:
     """A stored source (slug from the name, user- or org-owned as given)."""
-    from moisson.mapping.text import slugify
-
-    values.setdefault("url", "https://data.example.test/catalog.rdf")
-    values.setdefault("backend", "dcat")
     values.setdefault("created_at", _tick())
-    source = HarvestSource(name=name, slug=values.pop("slug", slugify(name)), **values)
-    db.add(source)
-    db.flush()
-    return source
+    return stored(db, SourceFactory.build(name=name, **values))
 
 
 def make_job(db: Session, source: HarvestSource, **values: Any) -> HarvestJob:

@@ -6,26 +6,21 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.cli.conftest import invoke_with
+from tests.factories import SourceFactory, stored, unique_slug
 
 from moisson.cli.state import CliState
 from moisson.config import Settings
 from moisson.domain.credentials import parse_credentials
 from moisson.encryption import UndecryptableCredentials, seal, unseal
-from moisson.storage.base import new_id
 from moisson.storage.models import HarvestSource
 
 CREDENTIALS = parse_credentials({"type": "bearer", "token": "rotate-me-token"})
 
 
 def add_source(db: Session, token: str) -> HarvestSource:
-    ident = new_id()
-    source = HarvestSource(
-        name="Locked", slug=f"locked-{ident}", url="https://data.example.test/", backend="dcat"
-    )
+    source = SourceFactory.build(name="Locked", slug=unique_slug("Locked"))
     source.credentials_kind, source.credentials_token = "bearer", token
-    db.add(source)
-    db.commit()
-    return source
+    return stored(db, source, commit=True)
 
 
 def test_rotation_re_encrypts_with_the_new_key(

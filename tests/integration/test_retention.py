@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.factories import SourceFactory, stored
 
 from moisson.domain.enums import ArchiveReason, JobStatus
 from moisson.services.retention import purge_deleted_sources, purge_jobs
@@ -15,12 +16,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def add_source(db: Session, name: str, **kwargs: object) -> HarvestSource:
-    source = HarvestSource(
-        name=name, slug=name.lower(), url="https://example.org", backend="dcat", **kwargs
-    )
-    db.add(source)
-    db.flush()
-    return source
+    return stored(db, SourceFactory.build(name=name, slug=name.lower(), **kwargs))
 
 
 class TestPurgeJobs:

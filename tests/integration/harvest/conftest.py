@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import SourceFactory, stored
 from tests.fakes import FakeBackend, FakeRecord, catalog_transport, fake_backend
 
 from moisson.config import Settings
@@ -53,7 +54,7 @@ def make_source(
     **fields: Any,
 ) -> HarvestSource:
     token = new_id()
-    source = HarvestSource(
+    source = SourceFactory.build(
         name=fields.pop("name", f"Source {token}"),
         slug=f"source-{token}",
         url=url,
@@ -63,9 +64,7 @@ def make_source(
         validation_state="accepted",
         **fields,
     )
-    db.add(source)
-    db.commit()
-    return source
+    return stored(db, source, commit=True)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import SourceFactory, stored
 
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
@@ -31,15 +32,11 @@ class RecordingRunner:
 
 def add_source(session: Session, name: str, *, due: bool = True, **kwargs: object) -> HarvestSource:
     values: dict[str, object] = {"validation_state": "accepted", **kwargs}
-    source = HarvestSource(
-        name=name, slug=name.lower(), url="https://example.org", backend="dcat", **values
-    )
+    source = SourceFactory.build(name=name, slug=name.lower(), **values)
     set_schedule(source, cron="0 * * * *", now=NOW - timedelta(hours=2))
     if not due:
         source.next_run_at = NOW + timedelta(minutes=5)
-    session.add(source)
-    session.flush()
-    return source
+    return stored(session, source)
 
 
 class TestTick:

@@ -22,11 +22,11 @@ from kombu import Connection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.dcat_catalog import wait_until
+from tests.factories import SourceFactory, stored, unique_slug
 
 from moisson.config import Settings
 from moisson.domain.enums import JobStatus
 from moisson.services.runs import create_pending_job
-from moisson.storage.base import new_id
 from moisson.storage.models import Dataset, HarvestJob, HarvestSource, Resource
 from moisson.tasks.celery_app import CeleryRunner, harvest_queue, make_celery
 
@@ -160,16 +160,10 @@ class MoissonProcess:
 
 def add_source(session_factory: sessionmaker[Session], name: str, url: str) -> str:
     with session_factory() as session:
-        source = HarvestSource(
-            name=name,
-            slug=f"{name.lower()}-{new_id()}",
-            url=url,
-            backend="dcat",
-            validation_state="accepted",
+        source = SourceFactory.build(
+            name=name, slug=unique_slug(name), url=url, validation_state="accepted"
         )
-        session.add(source)
-        session.commit()
-        return source.id
+        return stored(session, source, commit=True).id
 
 
 def job(session_factory: sessionmaker[Session], job_id: str) -> HarvestJob:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from tests.factories import SourceFactory
 
 from moisson.errors import InvalidInput
 from moisson.services.scheduling import (
@@ -19,9 +20,7 @@ NOW = datetime(2026, 11, 28, 17, 30, tzinfo=UTC)
 
 
 def make_source(**kwargs: object) -> HarvestSource:
-    return HarvestSource(
-        name="Src", slug="src", url="https://example.org", backend="dcat", **kwargs
-    )
+    return SourceFactory.build(name="Src", **kwargs)
 
 
 class TestParseCron:
