@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from tests.conftest import SHARED_FIXTURES
+from tests.harvesting import Run, gather_and_map
 
 from moisson.backends.dcat import DcatBackend
 from moisson.domain.clock import Clock, system_clock
-from moisson.domain.drafts import DataserviceDraft, DatasetDraft
-from moisson.domain.exceptions import ItemError
 from moisson.domain.pages import CachedPage
-from moisson.domain.records import RemoteRecord
 from moisson.harvest.context import make_context
 from moisson.mapping.licenses import License, LicenseTable
 
@@ -72,15 +69,6 @@ class MemoryPageCache:
         self.pages[page.key] = page
 
 
-@dataclass
-class Run:
-    records: list[RemoteRecord] = field(default_factory=list)
-    datasets: dict[str, DatasetDraft] = field(default_factory=dict)
-    dataservices: dict[str, DataserviceDraft] = field(default_factory=dict)
-    errors: dict[str | None, ItemError] = field(default_factory=dict)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-
 def harvest(
     url: str,
     handler: Handler | None = None,
@@ -107,19 +95,4 @@ def harvest(
         log=logging.getLogger("test.dcat"),
         clock=clock,
     )
-    backend = DcatBackend()
-    for record in backend.gather(ctx):
-        run.records.append(record)
-        if record.unchanged:
-            continue
-        try:
-            draft = backend.map(record, ctx)
-        except ItemError as exc:
-            run.errors[record.remote_id] = exc
-            continue
-        key = record.remote_id or ""
-        if isinstance(draft, DatasetDraft):
-            run.datasets[key] = draft
-        else:
-            run.dataservices[key] = draft
-    return run
+    return run.add(gather_and_map(DcatBackend(), ctx))

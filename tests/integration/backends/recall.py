@@ -25,13 +25,13 @@ from typing import Any
 from lxml import etree
 from pyoxigraph import Literal, NamedNode
 from tests.conftest import SHARED_FIXTURES
+from tests.harvesting import gather_and_map
 from tests.integration.backends.csw_replay import CswReplay, csw_context
 from tests.integration.backends.dcat_harness import BASE, harvest, serve_pages
 
 from moisson.backends.csw_dcat import CswDcatBackend
 from moisson.backends.csw_iso19139 import CswIso19139Backend
 from moisson.domain.drafts import DatasetDraft
-from moisson.domain.exceptions import ItemError
 from moisson.domain.records import RemoteRecord
 from moisson.mapping.ckan import dataset_from_ckan
 from moisson.mapping.licenses import LicenseTable
@@ -290,16 +290,9 @@ def _csw_run(
 ) -> tuple[list[RemoteRecord], dict[str, Any]]:
     server = CswReplay(dict(pages))
     ctx = csw_context(backend.info, server, config=config or {}, licenses=LICENSES, log=_LOG)
-    records, drafts = [], {}
-    for record in backend.gather(ctx):
-        records.append(record)
-        if record.failure or record.unchanged:
-            continue
-        try:
-            drafts[record.remote_id or ""] = backend.map(record, ctx)
-        except ItemError:
-            continue
-    return records, drafts
+    outcomes = gather_and_map(backend, ctx)
+    drafts = {o.record.remote_id or "": o.draft for o in outcomes if o.draft is not None}
+    return [o.record for o in outcomes], drafts
 
 
 def csw_dcat_samples() -> Iterator[Sample]:

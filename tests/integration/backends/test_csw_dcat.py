@@ -7,21 +7,20 @@ are covered by the csw-iso-19139 tests; here, what is specific to DCAT records.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
 from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
+from tests.harvesting import Run, gather_and_map
 from tests.integration.backends.csw_replay import URL, CswReplay, MemoryPageCache, csw_context
 
 from moisson.backends import all_backends
 from moisson.backends.csw import page_key
 from moisson.backends.csw_dcat import CswDcatBackend
-from moisson.domain.drafts import DataserviceDraft, DatasetDraft
+from moisson.domain.drafts import DatasetDraft
 from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import SourceInvalid
-from moisson.domain.records import RemoteRecord
 from moisson.harvest.context import RunContext
 from moisson.mapping.xml import parse_xml
 
@@ -52,13 +51,6 @@ PARTMENAGE_KEYWORDS = {
 }
 
 
-@dataclass
-class Run:
-    records: list[RemoteRecord] = field(default_factory=list)
-    datasets: dict[str, DatasetDraft] = field(default_factory=dict)
-    dataservices: dict[str, DataserviceDraft] = field(default_factory=dict)
-
-
 def context(server: CswReplay, *, geodcatap: bool = False, **kwargs: object) -> RunContext:
     config = kwargs.pop("config", None) or {"features": {"geodcatap": geodcatap}}
     return csw_context(
@@ -72,19 +64,7 @@ def context(server: CswReplay, *, geodcatap: bool = False, **kwargs: object) -> 
 
 def harvest(ctx: RunContext) -> Run:
     """gather, then map every record that is neither failed nor unchanged, as the engine."""
-    backend = CswDcatBackend()
-    run = Run()
-    for record in backend.gather(ctx):
-        run.records.append(record)
-        if record.failure or record.unchanged:
-            continue
-        draft = backend.map(record, ctx)
-        assert record.remote_id is not None
-        if isinstance(draft, DatasetDraft):
-            run.datasets[record.remote_id] = draft
-        else:
-            run.dataservices[record.remote_id] = draft
-    return run
+    return Run().add(gather_and_map(CswDcatBackend(), ctx, strict=True))
 
 
 def contacts(draft: DatasetDraft) -> set[tuple[str | None, str | None, str | None, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import LOCAL_FIXTURES, SHARED_FIXTURES
+from tests.harvesting import gather_and_map
 from tests.integration.backends.csw_replay import URL, CswReplay, MemoryPageCache, csw_context
 
 from moisson.backends import all_backends
@@ -30,10 +31,9 @@ def context(server: CswReplay, **kwargs: object) -> RunContext:
 
 
 def harvest(ctx: RunContext) -> tuple[list[RemoteRecord], list[DatasetDraft]]:
-    backend = CswIso19139Backend()
-    records = list(backend.gather(ctx))
-    drafts = [backend.map(r, ctx) for r in records if not r.failure and not r.unchanged]
-    return records, drafts
+    outcomes = gather_and_map(CswIso19139Backend(), ctx, strict=True)
+    drafts = [o.draft for o in outcomes if isinstance(o.draft, DatasetDraft)]
+    return [o.record for o in outcomes], drafts
 
 
 GEONETWORK = {n: SHARED / f"geonetwork-iso19139-page-{n}.xml" for n in (1, 3, 5)}

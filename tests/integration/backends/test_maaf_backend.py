@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.conftest import SHARED_FIXTURES
+from tests.harvesting import Outcome, captured, gather_and_map
 from tests.integration.backends.directory_server import DirectoryServer, Reply, apache_listing
 
 from moisson.backends import all_backends
@@ -21,8 +19,8 @@ from moisson.backends.directory_listing import MAX_DEPTH
 from moisson.backends.maaf import FETCH_CONCURRENCY, PREFETCH_WINDOW, MaafBackend
 from moisson.domain.drafts import Checksum, ContactPointDraft, DatasetDraft, SpatialCoverage
 from moisson.domain.enums import ChecksumType, ContactRole, Frequency, ItemKind
-from moisson.domain.exceptions import ItemError, SourceInvalid
-from moisson.domain.records import RemoteRecord, content_hash
+from moisson.domain.exceptions import SourceInvalid
+from moisson.domain.records import content_hash
 from moisson.harvest.context import RunContext, make_context
 from moisson.mapping.maaf import CERTIFICATE_NOTE
 
@@ -42,53 +40,9 @@ def tree_file(path: str) -> Path:
 CSV_SHA256 = tree_file(f"{ALIM_FILE}.cle").read_text()
 
 
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def captured(logger: logging.Logger) -> Iterator[list[logging.LogRecord]]:
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        logger.removeHandler(handler)
-
-
-@dataclass
-class Outcome:
-    record: RemoteRecord
-    draft: DatasetDraft | None = None
-    error: str | None = None
-    logs: list[logging.LogRecord] = field(default_factory=list)
-
-    def log_text(self, level: int = logging.WARNING) -> str:
-        return "\n".join(r.getMessage() for r in self.logs if r.levelno >= level)
-
-
 def harvest(ctx: RunContext) -> list[Outcome]:
     """gather, then map each record, keeping item errors and item logs (as the engine does)."""
-    backend = MaafBackend()
-    outcomes = []
-    for record in backend.gather(ctx):
-        outcome = Outcome(record)
-        if record.failure:
-            outcome.error = record.failure
-        else:
-            with captured(ctx.log) as logs:
-                try:
-                    outcome.draft = backend.map(record, ctx)
-                except ItemError as exc:
-                    outcome.error = str(exc)
-            outcome.logs = logs
-        outcomes.append(outcome)
-    return outcomes
+    return gather_and_map(MaafBackend(), ctx, logs=True)
 
 
 def serve_many_descriptors(server: DirectoryServer, count: int) -> None:
