@@ -25,6 +25,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from moisson.domain.enums import ArchiveReason, ItemKind
+from moisson.harvest import kinds
 from moisson.storage.models import Dataservice, Dataset
 from moisson.storage.repositories import harvested
 
@@ -53,9 +54,8 @@ def autoarchive(
 ) -> str | None:
     """Archive the candidates and `report` each one; or archive nothing and return why."""
     cutoff = grace_cutoff(now, grace_days)
-    models: tuple[tuple[ItemKind, harvested.HarvestedModel], ...] = (
-        (ItemKind.DATASET, Dataset),
-        (ItemKind.DATASERVICE, Dataservice),
+    models: tuple[tuple[ItemKind, harvested.HarvestedModel], ...] = tuple(
+        (kind.item, kind.model) for kind in kinds.KINDS
     )
     candidates = [
         Archival(kind, obj)
@@ -66,9 +66,7 @@ def autoarchive(
     newly = [
         c for c in candidates if c.obj.harvest_archived_at is None and c.obj.archived_at is None
     ]
-    live = harvested.count_live(session, Dataset, source_id) + harvested.count_live(
-        session, Dataservice, source_id
-    )
+    live = sum(harvested.count_live(session, kind.model, source_id) for kind in kinds.KINDS)
     if newly and len(newly) > max_ratio * live:
         return (
             f"Autoarchive skipped: {len(newly)} of the {live} live datasets and dataservices "

@@ -117,6 +117,7 @@ from moisson.domain.json import Json
 from moisson.domain.pages import CachedPage, PageCache
 from moisson.domain.records import RemoteRecord, content_hash
 from moisson.domain.source_config import SourceConfig
+from moisson.harvest import kinds
 from moisson.harvest.autoarchive import Archival, autoarchive
 from moisson.harvest.batch import NewDataset, WriteBatch
 from moisson.harvest.context import RunContext, source_domain
@@ -129,12 +130,9 @@ from moisson.harvest.reconcile import (
     DuplicateIdentifier,
     HarvestedObject,
     SourceRef,
-    apply_dataservice,
-    apply_dataset,
     check_owner,
     find_existing,
     is_archived,
-    model_for,
     new_object,
     stamp,
 )
@@ -777,8 +775,9 @@ class Pipeline:
             and remote_id not in self.progress.claimed
         ):
             draft = self._map(record)
+            # New datasets are written in batches; everything else is reconciled one by one.
             if isinstance(draft, DatasetDraft) and not self.lookups.may_exist(
-                ItemKind.DATASET, remote_id
+                kinds.DATASETS.item, remote_id
             ):
                 return self._create_in_batch(record, remote_id, draft, now)
         self._write_batch()
@@ -825,13 +824,13 @@ class Pipeline:
             draft,
             source=self.source,
             remote_id=remote_id,
-            record=self._record_row(record, remote_id, ItemKind.DATASET, now),
+            record=self._record_row(record, remote_id, kinds.DATASETS.item, now),
             now=now,
         )
-        self.lookups.in_use(ItemKind.DATASET, remote_id)
+        self.lookups.in_use(kinds.DATASETS.item, remote_id)
         return _Outcome(
             ItemStatus.DONE,
-            kind=ItemKind.DATASET,
+            kind=kinds.DATASETS.item,
             object_id=creation.id,
             remote_url=draft.harvest.remote_url or record.url,
             creation=creation,
@@ -873,7 +872,7 @@ class Pipeline:
         self.progress.unchanged.append(remote_id)
         return _Outcome(
             ItemStatus.DONE,
-            kind=ItemKind.DATASET if stored.dataset_id is not None else ItemKind.DATASERVICE,
+            kind=kinds.linked_kind(stored),
             object_id=state.id,
             unchanged=True,
             remote_url=state.harvest_remote_url or record.url,
@@ -917,53 +916,41 @@ class Pipeline:
                 )
         if draft is None:
             draft = self._map(record)
-        kind = ItemKind.DATASERVICE if isinstance(draft, DataserviceDraft) else ItemKind.DATASET
-        model = model_for(kind)
+        kind = kinds.of_draft(draft)
         obj = (
-            find_existing(session, model, remote_id, source)
-            if self.lookups.may_exist(kind, remote_id)
+            find_existing(session, kind.model, remote_id, source)
+            if self.lookups.may_exist(kind.item, remote_id)
             else None
         )
         if obj is not None:
             check_owner(session, obj, source)
         self._claim(remote_id)
         if obj is None:
-            obj = new_object(session, model, draft.title, source)
-        if isinstance(draft, DatasetDraft):
-            apply_dataset(session, obj, draft, now)  # type: ignore[arg-type]
-        else:
-            apply_dataservice(session, obj, draft, source, now)  # type: ignore[arg-type]
+            obj = new_object(session, kind.model, draft.title, source)
+        kind.apply(session, obj, draft, source, now)
         stamp(obj, source, remote_id, now)
         session.flush()
         records.save(
             session,
             source_id=self.record_source_id,
             remote_id=remote_id,
-            kind=str(kind),
+            kind=str(kind.item),
             content_hash=fingerprint,
             payload=payload_text(record.payload),
-            dataset_id=obj.id if kind == ItemKind.DATASET else None,
-            dataservice_id=obj.id if kind == ItemKind.DATASERVICE else None,
+            **kind.links(obj.id),
             job_id=self.job.id,
             now=now,
             known_absent=known is None,
         )
-        self.lookups.in_use(kind, remote_id)
+        self.lookups.in_use(kind.item, remote_id)
         return self._done(obj, record)
 
     def _recorded_object(self, stored: Any, remote_id: str) -> HarvestedObject | None:
-        if stored is None:
+        found = kinds.linked(stored) if stored is not None else None
+        if found is None:
             return None
-        if stored.dataset_id is not None:
-            obj: HarvestedObject | None = harvested.by_id(
-                self.session, model_for(ItemKind.DATASET), stored.dataset_id
-            )
-        elif stored.dataservice_id is not None:
-            obj = harvested.by_id(
-                self.session, model_for(ItemKind.DATASERVICE), stored.dataservice_id
-            )
-        else:
-            return None
+        kind, object_id = found
+        obj: HarvestedObject | None = harvested.by_id(self.session, kind.model, object_id)
         if obj is None or obj.harvest_source_id != self.source.id:
             return None
         return obj if obj.harvest_remote_id == remote_id else None
@@ -976,10 +963,9 @@ class Pipeline:
     def _done(
         self, obj: HarvestedObject, record: RemoteRecord, *, unchanged: bool = False
     ) -> _Outcome:
-        kind = ItemKind.DATASET if isinstance(obj, Dataset) else ItemKind.DATASERVICE
         return _Outcome(
             ItemStatus.DONE,
-            kind=kind,
+            kind=kinds.of_object(obj).item,
             object_id=obj.id,
             unchanged=unchanged,
             remote_url=obj.harvest_remote_url or record.url,
@@ -1019,10 +1005,9 @@ class Pipeline:
 
     def _count(self, outcome: _Outcome, step: int) -> None:
         job = self.job
-        if outcome.kind == ItemKind.DATASET:
-            job.items_datasets += step
-        elif outcome.kind == ItemKind.DATASERVICE:
-            job.items_dataservices += step
+        if outcome.kind is not None:
+            counter = kinds.of_item(outcome.kind).counter
+            setattr(job, counter, getattr(job, counter) + step)
         _bump(job, outcome.status, step)
         if outcome.unchanged:
             job.items_unchanged += step
@@ -1035,8 +1020,7 @@ class Pipeline:
             unchanged=outcome.unchanged,
             remote_url=outcome.remote_url or record.url,
             kind=str(outcome.kind) if outcome.kind is not None else str(record.kind),
-            dataset_id=outcome.object_id if outcome.kind == ItemKind.DATASET else None,
-            dataservice_id=outcome.object_id if outcome.kind == ItemKind.DATASERVICE else None,
+            **kinds.links(outcome.kind, outcome.object_id),
         )
 
     def _error_row(self, item: dict[str, Any], outcome: _Outcome) -> dict[str, Any]:
@@ -1105,7 +1089,7 @@ class Pipeline:
         def create() -> _Outcome:
             obj = new_object(self.session, Dataset, creation.title, self.source)
             obj.id = creation.id
-            apply_dataset(self.session, obj, creation.draft, pending.now)  # type: ignore[arg-type]
+            kinds.DATASETS.apply(self.session, obj, creation.draft, self.source, pending.now)
             stamp(obj, self.source, remote_id, pending.now)
             self.session.flush()
             row = creation.record
@@ -1189,12 +1173,9 @@ class Pipeline:
             kind=str(archival.kind),
             status=ItemStatus.ARCHIVED,
         )
-        if archival.kind == ItemKind.DATASET:
-            item.dataset_id = obj.id
-            job.items_datasets += 1
-        else:
-            item.dataservice_id = obj.id
-            job.items_dataservices += 1
+        kind = kinds.of_item(archival.kind)
+        setattr(item, kind.link_column, obj.id)
+        setattr(job, kind.counter, getattr(job, kind.counter) + 1)
         self.session.add(item)
         job.items_total += 1
         job.items_archived += 1

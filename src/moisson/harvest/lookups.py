@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from moisson.domain.enums import ItemKind
-from moisson.storage.models import Dataservice, Dataset
+from moisson.harvest import kinds
 from moisson.storage.repositories import harvested, records
 from moisson.storage.repositories.harvested import ObjectState
 from moisson.storage.repositories.records import RecordState
@@ -49,27 +49,23 @@ class BatchLookups:
         ids = list(dict.fromkeys(remote_ids))
         found = records.states(self.session, self.record_source_id, ids)
         self._records = {remote_id: found.get(remote_id) for remote_id in ids}
-        dataset_ids = [s.dataset_id for s in found.values() if s.dataset_id]
-        service_ids = [s.dataservice_id for s in found.values() if s.dataservice_id]
         self._objects = {}
-        for kind, model, object_ids in (
-            (ItemKind.DATASET, Dataset, dataset_ids),
-            (ItemKind.DATASERVICE, Dataservice, service_ids),
-        ):
+        for kind in kinds.KINDS:
+            object_ids = [
+                getattr(s, kind.link_column) for s in found.values() if getattr(s, kind.link_column)
+            ]
             if object_ids:
                 for object_id, state in harvested.object_states(
-                    self.session, model, object_ids
+                    self.session, kind.model, object_ids
                 ).items():
-                    self._objects[(kind, object_id)] = state
+                    self._objects[(kind.item, object_id)] = state
         # Only a record without a stored state can be new; one with a stored state is
         # unchanged or re-mapped onto an object that is looked up anyway (an unchanged
         # re-run asks nothing here).
         unrecorded = [remote_id for remote_id in ids if remote_id not in found]
         self._in_use = {
-            ItemKind.DATASET: harvested.remote_ids_in_use(self.session, Dataset, unrecorded),
-            ItemKind.DATASERVICE: harvested.remote_ids_in_use(
-                self.session, Dataservice, unrecorded
-            ),
+            kind.item: harvested.remote_ids_in_use(self.session, kind.model, unrecorded)
+            for kind in kinds.KINDS
         }
         self._asked = set(unrecorded)
 
@@ -79,11 +75,11 @@ class BatchLookups:
 
     def object_state(self, stored: RecordState) -> ObjectState | None:
         """The loaded state of the object `stored` points at (`None`: gone or not loaded)."""
-        if stored.dataset_id is not None:
-            return self._objects.get((ItemKind.DATASET, stored.dataset_id))
-        if stored.dataservice_id is not None:
-            return self._objects.get((ItemKind.DATASERVICE, stored.dataservice_id))
-        return None
+        found = kinds.linked(stored)
+        if found is None:
+            return None
+        kind, object_id = found
+        return self._objects.get((kind.item, object_id))
 
     def may_exist(self, kind: ItemKind, remote_id: str) -> bool:
         """False only when no object of this kind carries `remote_id` (a loaded answer,

@@ -38,6 +38,7 @@ from moisson.domain.drafts import DataserviceDraft, DatasetDraft
 from moisson.domain.enums import ItemKind, ItemStatus
 from moisson.domain.exceptions import InvalidItem
 from moisson.domain.records import RemoteRecord, content_hash
+from moisson.harvest import kinds
 from moisson.harvest.assessor_process import AssessorProcess
 from moisson.mapping.licenses import LicenseTable
 from moisson.mapping.rdf.graph import Node, RdfGraph
@@ -193,7 +194,7 @@ class QualityHook:
         `InvalidItem` when it has violations."""
         if not self.active or not record.remote_id:
             return
-        kind = ItemKind.DATASET if isinstance(draft, DatasetDraft) else ItemKind.DATASERVICE
+        kind = kinds.of_draft(draft).item
         pending = _Pending(kind, record.remote_id, draft)
         self.pending[record.remote_id] = pending
         if self.separate and self.process is None:  # its start-up overlaps the harvest's
@@ -268,7 +269,12 @@ class QualityHook:
                 rdf = _parsed(pending.text) or self._published_rdf(pending.remote_id, pending.draft)
                 pending.graph, pending.root = rdf
             todo.append(
-                (pending.kind == ItemKind.DATASET, pending.graph, pending.root, pending.findings)
+                (
+                    kinds.of_item(pending.kind) is kinds.DATASETS,
+                    pending.graph,
+                    pending.root,
+                    pending.findings,
+                )
             )
             kept.append(pending)
         for pending, outcome in zip(kept, self.assessor.assess_graphs(todo), strict=True):
@@ -277,7 +283,7 @@ class QualityHook:
     def _submit(self, pendings: list[_Pending]) -> None:
         if self.process is None:
             self.process = AssessorProcess(self.assessor)
-        records = [(p.kind == ItemKind.DATASET, p.text or "") for p in pendings]
+        records = [(kinds.of_item(p.kind) is kinds.DATASETS, p.text or "") for p in pendings]
         self.inflight[self.process.send(records)] = pendings
 
     def _answered(self, *, wait: bool) -> list[_Pending]:

@@ -31,7 +31,6 @@ from moisson.domain.drafts import (
     HarvestMeta,
     ResourceDraft,
 )
-from moisson.domain.enums import ItemKind
 from moisson.domain.exceptions import InvalidItem
 from moisson.http.ssrf import IPNetwork, is_public_url
 from moisson.mapping.text import slugify
@@ -66,10 +65,6 @@ class AnotherOwner(InvalidItem):
 
 class DuplicateIdentifier(InvalidItem):
     pass
-
-
-def model_for(kind: ItemKind | str) -> type[Dataset] | type[Dataservice]:
-    return Dataservice if kind == ItemKind.DATASERVICE else Dataset
 
 
 def find_existing(
